@@ -1,0 +1,84 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``KAIMEN_*`` variables.
+
+The secret key is never hard-coded: on first run a random key is written to
+``instance/secret_key`` and read back on every later start, so sessions survive
+restarts and every app server that shares the instance folder agrees on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Environment variables read as ``KAIMEN_<NAME>`` and stored as ``<NAME>``.
+ENV_PREFIX = "KAIMEN_"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite file ``kaimen.sqlite3`` in the instance folder
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "LANGUAGES": ["zh_CN", "en"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "kaimen_session",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "LOGIN_SESSION_HOURS": 12,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    "PREFERRED_URL_SCHEME": "http",
+    "TRUSTED_PROXIES": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
+    "CHECK_SCHEMA": True,
+}
+
+#: Keys whose environment value is parsed as JSON (numbers, booleans, lists).
+_TYPED_KEYS = {k for k, v in DEFAULTS.items() if not isinstance(v, str) and v is not None}
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``KAIMEN_*`` variables with typed values where the default is not a string."""
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX):]
+        if key in _TYPED_KEYS:
+            try:
+                out[key] = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{name}={raw!r} is not a valid value: {exc.msg}") from None
+        else:
+            out[key] = raw
+    return out
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """Read ``instance/secret_key``; create it with 0600 permissions on first run."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'kaimen.sqlite3'}"
+
+
+def instance_path_from_env(environ: Mapping[str, str]) -> Path:
+    """The instance folder: ``KAIMEN_INSTANCE_PATH`` or ``./instance``.
+
+    Flask's own default for an installed package is under ``sys.prefix``; Kaimen
+    keeps its SQLite file and secret key beside the project, as the README says.
+    """
+    return Path(environ.get("KAIMEN_INSTANCE_PATH") or Path.cwd() / "instance").resolve()

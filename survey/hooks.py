@@ -1,0 +1,66 @@
+"""Request hooks: transaction mode, schema guard, template globals."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from sqlalchemy.exc import OperationalError
+
+from survey.database import read_only_transaction
+from survey.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def mark_read_only_transaction() -> None:
+    """Safe requests never write, so their SQLite transactions need no write lock."""
+    g._read_only_token = read_only_transaction.set(request.method in SAFE_METHODS)
+
+
+def end_transaction(_exc: BaseException | None) -> None:
+    token = g.pop("_read_only_token", None)
+    if token is not None:
+        read_only_transaction.reset(token)
+
+
+class SchemaBehind(Exception):
+    """The database is reachable but not migrated to the code's head."""
+
+    def __init__(self, current: str | None, head: str):
+        super().__init__(f"schema at {current or 'empty'}, code expects {head}")
+        self.current = current
+        self.head = head
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+def require_current_schema() -> None:
+    """Refuse to serve on a schema behind the code; remember a positive answer."""
+    if not current_app.config.get("CHECK_SCHEMA") or current_app.extensions.get("kaimen_schema_ok"):
+        return
+    if request.endpoint == "static":
+        return
+    from survey.schema import schema_status
+
+    try:
+        status = schema_status(db.engine)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig)) from exc
+    if not status.up_to_date:
+        raise SchemaBehind(status.current, status.head)
+    current_app.extensions["kaimen_schema_ok"] = True
+
+
+def template_globals() -> dict:
+    from survey.i18n import select_locale
+
+    locale = select_locale()  # "zh_CN" / "en"; Babel's own str() would say "zh_Hans_CN"
+    from survey.labels import template_helpers
+
+    return {
+        **template_helpers(),
+        "current_locale": locale,
+        "html_lang": "zh-CN" if locale.startswith("zh") else "en",
+        "languages": current_app.config["LANGUAGES"],
+    }

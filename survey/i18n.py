@@ -1,0 +1,31 @@
+"""Interface language: Chinese by default, English on request, remembered.
+
+Order: the logged-in user's saved choice, then the ``kaimen_lang`` cookie set
+by the language switch, then ``zh_CN``. The browser's Accept-Language is not
+consulted: the platform is Chinese-first by design.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+LANG_COOKIE = "kaimen_lang"
+
+
+def supported_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_")
+    for lang in current_app.config["LANGUAGES"]:
+        if value.lower() == lang.lower():
+            return lang
+    return None
+
+
+def select_locale() -> str:
+    if current_user and getattr(current_user, "is_authenticated", False):
+        chosen = supported_locale(current_user.locale)
+        if chosen:
+            return chosen
+    return supported_locale(request.cookies.get(LANG_COOKIE)) or current_app.config["BABEL_DEFAULT_LOCALE"]

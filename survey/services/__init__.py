@@ -1,0 +1,1 @@
+"""Use cases, one function each. Services flush; the view or command commits once."""

@@ -1,0 +1,152 @@
+"""Load the seeds' demo scenario; safe to run again (existing rows are kept)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from survey import demo_data as data
+from survey.extensions import db
+from survey.models import OrgLevel, OrgUnit, RaterType, RepresentativeProfile, Role, UnitKind, User
+from survey.services.accounts import hash_password
+
+
+@dataclass
+class DemoSummary:
+    created_units: int = 0
+    created_users: int = 0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
+
+    def describe(self) -> str:
+        state = (
+            f"Demo scenario loaded: {self.created_units} units and {self.created_users} accounts created."
+            if self.created_units or self.created_users
+            else "Demo scenario already present: nothing to add."
+        )
+        lines = [state, "Demo logins (role  username  password):"]
+        lines += [f"  {role:<15} {user:<12} {password}" for role, user, password in self.logins]
+        return "\n".join(lines)
+
+
+def load_demo_scenario() -> DemoSummary:
+    """Create the district, its 15 sub-districts, their units, the nine directly
+    affiliated unions, 27 representatives and the staff/evaluator accounts."""
+    summary = DemoSummary()
+    rng = random.Random(2014)  # same scenario on every machine
+    units = _load_units(rng, summary)
+    _load_accounts(summary)
+    _load_representatives(units, summary)
+    db.session.flush()
+    return summary
+
+
+def _get_or_add_unit(summary: DemoSummary, code: str, **values) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        unit = OrgUnit(code=code, **values)
+        db.session.add(unit)
+        summary.created_units += 1
+    return unit
+
+
+def _members(rng: random.Random, low: int, high: int) -> tuple[int, int]:
+    """(members, employees) with a membership rate near the seeds' 96.65% (2014)."""
+    employees = rng.randint(low, high)
+    members = min(employees, round(employees * rng.uniform(0.94, 0.99)))
+    return members, employees
+
+
+def _load_units(rng: random.Random, summary: DemoSummary) -> dict[str, OrgUnit]:
+    code, name_zh, name_en = data.DISTRICT
+    district = _get_or_add_unit(summary, code, name_zh=name_zh, name_en=name_en, level=OrgLevel.DISTRICT)
+    units: dict[str, OrgUnit] = {code: district}
+    for sd_code, sd_zh, sd_en in data.SUB_DISTRICTS:
+        sd = _get_or_add_unit(summary, sd_code, name_zh=sd_zh, name_en=sd_en, level=OrgLevel.SUB_DISTRICT, parent=district)
+        units[sd_code] = sd
+        short_zh, short_en = sd_zh.removesuffix("街道总工会"), sd_en.removesuffix(" Sub-district Federation")
+        for n in range(1, data.COMMUNITIES_PER_SUB_DISTRICT + 1):
+            members, employees = _members(rng, 40, 400)
+            ucode = f"{sd_code}-C{n:02d}"
+            units[ucode] = _get_or_add_unit(
+                summary, ucode, name_zh=f"{short_zh}第{n}社区联合工会", name_en=f"{short_en} Community {n} Joint Union",
+                level=OrgLevel.GRASSROOTS, kind=UnitKind.COMMUNITY_JOINT, parent=sd, industry="community services",
+                member_count=members, employee_count=employees,
+            )
+        for suffix, pattern_zh, pattern_en, industry in data.ENTERPRISE_TEMPLATES:
+            members, employees = _members(rng, 30, 900)
+            ucode = f"{sd_code}-{suffix}"
+            units[ucode] = _get_or_add_unit(
+                summary, ucode, name_zh=pattern_zh.format(sd=short_zh), name_en=pattern_en.format(sd_en=short_en),
+                level=OrgLevel.GRASSROOTS, kind=UnitKind.ENTERPRISE, parent=sd, industry=industry,
+                member_count=members, employee_count=employees,
+            )
+    for sd_code, ucode, name_zh, name_en, industry in data.INDUSTRY_JOINT_UNIONS:
+        members, employees = _members(rng, 60, 600)
+        units[ucode] = _get_or_add_unit(
+            summary, ucode, name_zh=name_zh, name_en=name_en, level=OrgLevel.GRASSROOTS, kind=UnitKind.INDUSTRY_JOINT,
+            parent=units[sd_code], industry=industry, member_count=members, employee_count=employees,
+        )
+    for ucode, name_zh, name_en, industry in data.BUREAU_UNIONS:
+        members, employees = _members(rng, 300, 3000)
+        units[ucode] = _get_or_add_unit(
+            summary, ucode, name_zh=name_zh, name_en=name_en, level=OrgLevel.GRASSROOTS, kind=UnitKind.BUREAU,
+            parent=district, industry=industry, member_count=members, employee_count=employees,
+        )
+    for ucode, name_zh, name_en, industry, members in data.DIRECTLY_AFFILIATED:
+        units[ucode] = _get_or_add_unit(
+            summary, ucode, name_zh=name_zh, name_en=name_en, level=OrgLevel.GRASSROOTS,
+            kind=UnitKind.DIRECTLY_AFFILIATED, parent=district, industry=industry,
+            member_count=members, employee_count=round(members / 0.9665),
+        )
+    db.session.flush()
+    return units
+
+
+def _get_or_add_user(summary: DemoSummary, username: str, role: Role, display_name: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, role=role, display_name=display_name, password_hash=hash_password(password))
+        db.session.add(user)
+        summary.created_users += 1
+    return user
+
+
+def _load_accounts(summary: DemoSummary) -> None:
+    for username, role, display_name, password in data.DEMO_ACCOUNTS:
+        _get_or_add_user(summary, username, Role(role), display_name, password)
+        summary.logins.append((role, username, password))
+
+
+def representative_home_codes() -> list[str]:
+    """Home units of the 27 representatives: one from each directly affiliated
+    union (so the recusal rule bites), the rest from sub-district units."""
+    codes = [code for code, *_ in data.DIRECTLY_AFFILIATED]
+    sub_codes = [sd for sd, *_ in data.SUB_DISTRICTS]
+    suffixes = ["E1", "C03", "E2", "C07", "E3", "E4"]
+    i = 0
+    while len(codes) < data.REPRESENTATIVE_COUNT:
+        codes.append(f"{sub_codes[i % len(sub_codes)]}-{suffixes[i % len(suffixes)]}")
+        i += 1
+    return codes
+
+
+def _load_representatives(units: dict[str, OrgUnit], summary: DemoSummary) -> None:
+    # One password hash for all demo representatives: scrypt is slow by design.
+    password_hash = hash_password(data.REPRESENTATIVE_PASSWORD)
+    sub_codes = [sd for sd, *_ in data.SUB_DISTRICTS]
+    for n, home_code in enumerate(representative_home_codes(), start=1):
+        username = f"rep{n:02d}"
+        if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+            continue
+        name = data.SURNAMES[(n * 7) % len(data.SURNAMES)] + data.GIVEN_NAMES[(n - 1) % len(data.GIVEN_NAMES)]
+        home = units[home_code]
+        sub_district = home.parent if home.parent and home.parent.level is OrgLevel.SUB_DISTRICT else units[sub_codes[(n - 1) % len(sub_codes)]]
+        user = User(username=username, role=Role.REPRESENTATIVE, display_name=name, password_hash=password_hash)
+        user.profile = RepresentativeProfile(
+            rater_type=RaterType.WORKER_REPRESENTATIVE, home_unit=home, sub_district=sub_district, industry=home.industry
+        )
+        db.session.add(user)
+        summary.created_users += 1
+    summary.logins.append(("representative", "rep01 … rep27", data.REPRESENTATIVE_PASSWORD))

@@ -1,0 +1,134 @@
+"""Shared fixtures: one migrated database per backend per run, one rolled-back transaction per test.
+
+The suite always runs on SQLite; when ``KAIMEN_TEST_DATABASE_URL`` names a
+PostgreSQL server, every database test runs again there, in a fresh database
+created for this run and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("KAIMEN_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kaimen-test.sqlite3'}"
+        return
+    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"kaimen_test_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url, tmp_path_factory):
+    """One app per backend, its database migrated to head by the real migrations."""
+    from flask_migrate import upgrade
+
+    from survey import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "SECRET_KEY": "test-secret-key",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    yield app
+    from survey.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(base_app):
+    """The app with its session joined to an outer transaction that is rolled back."""
+    from survey.extensions import db
+
+    with base_app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    base_app.extensions.pop("kaimen_schema_ok", None)
+    try:
+        yield base_app
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app) -> Callable:
+    """Factory: ``make_user(role, username=None, password=...)`` returns the user's id."""
+    from survey.extensions import db
+    from survey.models import Role
+    from survey.services.accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str | Role = "staff", username: str | None = None, password: str = "correct-horse-9", **extra) -> int:
+        with app.app_context():
+            user = create_user(
+                username=username or f"{Role(role).value}{next(counter)}", role=Role(role), password=password
+            )
+            for key, value in extra.items():
+                setattr(user, key, value)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """Read the CSRF token the server put in a page's form."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def login(client):
+    """``login(username, password)`` logs the test client in through the real form."""
+
+    def do(username: str, password: str = "correct-horse-9"):
+        token = csrf_token(client)
+        return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+    return do
