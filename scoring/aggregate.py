@@ -567,23 +567,35 @@ def aggregate_cells(
     and the value at position p is :math:`x_j` for the first j with
     :math:`W_j > p` (used for medians and the winsorising bounds). This equals
     sorting and slicing the expanded multiset (:func:`robust_location`) exactly.
+    Internally the slot axis comes first, so every step is an elementwise
+    operation on contiguous (cells x replicates) slabs.
     """
     method = _method(method, "method")
     fallback = _method(fallback, "fallback")
     weights = np.asarray(weights)
-    n_rep = weights.shape[0]
-    full = np.zeros((n_rep, cells.n_raters + 1), dtype=np.int32)
-    full[:, : cells.n_raters] = weights
-    slot_w = full[:, cells.raters]  # (B, U, C, M)
-    cum = np.cumsum(slot_w, axis=3, dtype=np.int32)
-    n = cum[..., -1]
+    n_rep, n_raters = weights.shape
+    if n_raters != cells.n_raters:
+        raise ScoringInputError(f"weights have {n_raters} raters but the cells were built for {cells.n_raters}")
+    n_units, n_crit, width = cells.points.shape
+    n_cells = n_units * n_crit
+    most = int(weights.sum(axis=1).max(initial=0))
+    dtype = np.int16 if most < np.iinfo(np.int16).max else np.int32 if most < np.iinfo(np.int32).max else np.int64
+    by_rater = np.zeros((cells.n_raters + 1, n_rep), dtype=dtype)
+    by_rater[: cells.n_raters] = weights.T
+    slots = cells.raters.reshape(n_cells, width).T  # (M, X)
+    pts = cells.points.reshape(n_cells, width).T[:, :, None]  # (M, X, 1)
+    slot_w = by_rater[slots]  # (M, X, B)
+    cum = np.empty_like(slot_w)
+    cum[0] = slot_w[0]
+    for m in range(1, width):
+        np.add(cum[m - 1], slot_w[m], out=cum[m])
+    n = cum[-1]
     k = int(trim) if method in (AggregationMethod.TRIMMED, AggregationMethod.WINSORIZED) else 0
-    use_fallback = (n - 2 * k < min_raters) & (n > 0)
+    use_fallback = (n < min_raters + 2 * k) & (n > 0)
     use_primary = (n > 0) & ~use_fallback
 
     out = np.full(n.shape, np.nan)
     applied = np.zeros(n.shape, dtype=np.int8)
-    pts = cells.points
     for chosen, kk, mask in ((method, k, use_primary), (fallback, 0, use_fallback)):
         if not mask.any():
             continue
@@ -591,22 +603,33 @@ def aggregate_cells(
         if mask.all():
             out[...] = _kernel(chosen, kk, pts, slot_w, cum, n)
         else:
-            _, u_idx, c_idx = np.nonzero(mask)
-            out[mask] = _kernel(chosen, kk, pts[u_idx, c_idx], slot_w[mask], cum[mask], n[mask])
-    return out, applied, n
+            x_idx, _ = np.nonzero(mask)
+            out[mask] = _kernel(chosen, kk, pts[:, x_idx, 0], slot_w[:, mask], cum[:, mask], n[mask])
+    shape = (n_units, n_crit, n_rep)
+    return (
+        np.moveaxis(out.reshape(shape), 2, 0),
+        np.moveaxis(applied.reshape(shape), 2, 0),
+        np.moveaxis(n.reshape(shape), 2, 0).astype(np.int64),
+    )
 
 
 def _kernel(method: AggregationMethod, k: int, pts, slot_w, cum, n) -> np.ndarray:
-    """One method on cells whose counts are large enough (see aggregate_cells)."""
+    """One method on cells whose counts are large enough; slot axis first."""
     if method is AggregationMethod.MEAN:
-        return _dot(slot_w, pts) / n
+        return _weighted_sum(slot_w, pts) / n
     if method is AggregationMethod.MEDIAN:
         return (_value_at(pts, cum, (n - 1) // 2) + _value_at(pts, cum, n // 2)) / 2
-    hi = (n - k)[..., None]
-    kept = np.minimum(cum, hi)
-    kept -= np.maximum(cum - slot_w, k)
-    np.maximum(kept, 0, out=kept)
-    core = _dot(kept, pts)
+    hi = n - k
+    core = np.zeros(n.shape)
+    kept = np.empty_like(n)
+    low_end = np.empty_like(n)
+    for m in range(cum.shape[0]):
+        np.minimum(cum[m], hi, out=kept)
+        np.subtract(cum[m], slot_w[m], out=low_end)
+        np.maximum(low_end, k, out=low_end)
+        kept -= low_end
+        np.maximum(kept, 0, out=kept)
+        core += kept * pts[m]
     if method is AggregationMethod.TRIMMED:
         return core / (n - 2 * k)
     low = _value_at(pts, cum, np.full(n.shape, k))
@@ -614,15 +637,20 @@ def _kernel(method: AggregationMethod, k: int, pts, slot_w, cum, n) -> np.ndarra
     return (core + k * low + k * high) / n
 
 
-def _dot(w: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Sum over the last axis of w * pts, broadcasting pts over leading axes."""
-    return (w * pts).sum(axis=-1)
+def _weighted_sum(slot_w: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    total = np.zeros(slot_w.shape[1:])
+    for m in range(slot_w.shape[0]):
+        total += slot_w[m] * pts[m]
+    return total
 
 
 def _value_at(pts: np.ndarray, cum: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    idx = (cum <= pos[..., None]).sum(axis=-1, dtype=np.intp)
+    """Value at 0-based position ``pos`` of each cell's expanded sorted multiset."""
+    idx = np.zeros(cum.shape[1:], dtype=np.intp)
+    for m in range(cum.shape[0]):
+        idx += cum[m] <= pos
     full = np.broadcast_to(pts, cum.shape)
-    return np.take_along_axis(full, idx[..., None], axis=-1)[..., 0]
+    return np.take_along_axis(full, idx[None], axis=0)[0]
 
 
 # --------------------------------------------------------------------------- totals

@@ -58,6 +58,22 @@ PANEL_DESIGN_RULE = (
     "(two-way random, absolute agreement; Shrout & Fleiss 1979) and Kendall's W on that block"
 )
 
+#: Columns of every table of :meth:`RoundResult.tables`, in order (CSV headers).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "units": ("unit", "rank", "total", "ci_low", "ci_high", "std_error", "group", "fair_score", "unit_effect", "unit_effect_se", "n_cards", "note"),
+    "areas": ("unit", "area", "weight", "subtotal"),
+    "criteria": ("unit", "criterion", "area", "points", "max_points", "n_raters", "method"),
+    "fallbacks": ("unit", "criterion", "n_raters", "applied", "reason"),
+    "missing": ("unit", "rater", "action", "missing", "detail"),
+    "cards": ("unit", "rater", "card_total", "residual"),
+    "raters": ("rater", "panel", "n_units", "severity", "severity_se", "flags", "robust_z", "panel_z", "mean_square", "loo_max_rank_change", "loo_unit", "explanation"),
+    "reliability": ("scope", "measure", "value", "ci_low", "ci_high", "n_raters", "n_units", "statistic", "pvalue", "note"),
+    "recusal": ("code", "rows", "cards"),
+    "rank_probabilities": ("unit", "rank", "probability"),
+    "outrank": ("unit_a", "unit_b", "probability"),
+    "groups": ("group", "unit"),
+}
+
 
 # --------------------------------------------------------------------------- result types
 
@@ -143,8 +159,15 @@ class RoundResult:
         return _jsonable(_round_dict(self))
 
     def tables(self) -> dict[str, list[dict]]:
-        """Name -> rows (dicts with the same keys) for CSV export; ``nan`` becomes ``None``."""
-        return {name: _jsonable(rows) for name, rows in _round_tables(self).items()}
+        """Name -> rows for CSV export, keys in :data:`TABLE_COLUMNS` order; ``nan`` becomes ``None``.
+
+        ``rank_probabilities``, ``outrank`` and ``groups`` are absent when no
+        bootstrap was run.
+        """
+        return {
+            name: [{col: row[col] for col in TABLE_COLUMNS[name]} for row in _jsonable(rows)]
+            for name, rows in _round_tables(self).items()
+        }
 
 
 # --------------------------------------------------------------------------- the round
@@ -507,7 +530,7 @@ def _round_dict(res: RoundResult) -> dict:
                 "robust_z": flag.robust_z if flag else None,
                 "panel_z": flag.panel_z if flag else None,
                 "mean_square": flag.mean_square if flag else None,
-                "explanation": flag.explanation if flag else "",
+                "explanation": _named(flag.explanation, r, rater) if flag else "",
                 "loo_max_rank_change": loo.max_change[r],
                 "loo_unit": loo.unit_of_max[r],
             }
@@ -616,6 +639,12 @@ def _round_dict(res: RoundResult) -> dict:
     }
 
 
+def _named(explanation: str, index: int, rater: str) -> str:
+    """scoring.raters names raters by column index; put the rater's id in their place."""
+    prefix = f"rater {index}:"
+    return f"rater {rater}:" + explanation[len(prefix):] if explanation.startswith(prefix) else explanation
+
+
 def _group_index(boot: BootstrapResult | None) -> dict[str, int]:
     if boot is None:
         return {}
@@ -695,7 +724,7 @@ def _round_tables(res: RoundResult) -> dict[str, list[dict]]:
             "mean_square": res.flags[r].mean_square if res.flags else None,
             "loo_max_rank_change": loo.max_change[r],
             "loo_unit": loo.unit_of_max[r],
-            "explanation": res.flags[r].explanation if res.flags else "",
+            "explanation": _named(res.flags[r].explanation, r, rater) if res.flags else "",
         }
         for r, rater in enumerate(res.raters)
     ]

@@ -78,6 +78,8 @@ _FAMILY_WORDS = {
 
 
 class SolveStatus(str, Enum):
+    """Outcome of the solve, in words a service can show without knowing HiGHS."""
+
     OPTIMAL = "optimal"  #: proven optimal (within HiGHS's default relative gap of 1e-4)
     TIME_LIMIT_FEASIBLE = "time_limit_feasible"  #: time ran out; best assignment found so far
     TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"  #: time ran out before any assignment was found
@@ -122,7 +124,8 @@ class CommitteeSpec:
     ``committee_size`` fixes every committee's size; set it to None and use
     ``min_size``/``max_size`` for a range (``min_size`` is then the minimum
     number of raters per unit). ``quotas`` maps a unit kind to
-    ``{rater_type: (min, max)}``; kinds not listed have no make-up rule and
+    ``{rater_type: (min, max)}`` (rater types as :class:`RaterType` or their
+    string values); kinds not listed have no make-up rule and
     rater types not listed for a kind are unrestricted. ``history`` holds
     ``(rater_id, unit_id)`` pairs from previous rounds (pairs naming raters or
     units not in this round are ignored); each repeated pair costs

@@ -11,14 +11,10 @@ number.
 Orientation of the input differs by coefficient, following the literature
 each one comes from:
 
-=====================  ==========================  ==========================
-function               rows                        columns
-=====================  ==========================  ==========================
-:func:`icc`            targets (units rated)       raters (complete)
-:func:`krippendorff_alpha`  raters (observers)     units (``nan`` = missing)
-:func:`kendall_w`      raters                      objects ranked (complete)
-:func:`cronbach_alpha` cases (respondents)         items (listwise deletion)
-=====================  ==========================  ==========================
+- :func:`icc`: targets (units rated) x raters, complete;
+- :func:`krippendorff_alpha`: raters (observers) x units, ``nan`` = missing;
+- :func:`kendall_w`: raters x objects ranked, complete;
+- :func:`cronbach_alpha`: cases (respondents) x items, listwise deletion.
 """
 
 from __future__ import annotations
@@ -161,16 +157,15 @@ def icc(x, kind: str, confidence: float = 0.95) -> ICCResult:
     BMS, within-target MS WMS (one-way), between-raters MS JMS and residual
     MS EMS.
 
-    =======  ==============================================  ===================
-    kind     estimate                                        F test
-    =======  ==============================================  ===================
-    ICC1     (BMS - WMS) / (BMS + (k-1) WMS)                 BMS/WMS; n-1, n(k-1)
-    ICC2     (BMS - EMS) / (BMS + (k-1) EMS + k (JMS-EMS)/n)  BMS/EMS; n-1, (n-1)(k-1)
-    ICC3     (BMS - EMS) / (BMS + (k-1) EMS)                 BMS/EMS; n-1, (n-1)(k-1)
-    ICC1k    (BMS - WMS) / BMS                               as ICC1
-    ICC2k    (BMS - EMS) / (BMS + (JMS - EMS)/n)             as ICC2
-    ICC3k    (BMS - EMS) / BMS                               as ICC3
-    =======  ==============================================  ===================
+    - ICC1  = (BMS - WMS) / (BMS + (k-1) WMS); F = BMS/WMS on n-1, n(k-1) df
+    - ICC2  = (BMS - EMS) / (BMS + (k-1) EMS + k (JMS - EMS)/n);
+      F = BMS/EMS on n-1, (n-1)(k-1) df
+    - ICC3  = (BMS - EMS) / (BMS + (k-1) EMS); F as ICC2
+    - ICC1k = (BMS - WMS) / BMS; ICC2k = (BMS - EMS) / (BMS + (JMS - EMS)/n);
+      ICC3k = (BMS - EMS) / BMS; F tests as for the single-rating forms.
+
+    A zero or negative denominator (too little variance between targets)
+    gives ``nan`` with a reason.
 
     Intervals are the F-based ones of Shrout & Fleiss (1979) and McGraw &
     Wong (1996, Table 7). With F_L = F / F(1-a/2; df1, df2) and
@@ -283,7 +278,7 @@ def icc(x, kind: str, confidence: float = 0.95) -> ICCResult:
             nan2,
             np.nan,
             np.nan,
-            f"the {canonical} denominator is {denominator:.3g} (no variance between targets to speak of); "
+            f"the {canonical} denominator is zero or negative (too little variance between targets); "
             "the coefficient is undefined",
         )
     value = numerator / denominator
@@ -474,7 +469,7 @@ def krippendorff_alpha(x, level: str = "interval") -> KrippendorffResult:
     d_o = float(o_ck @ d2_pairs) / n
     d_e = expected_sum / (n * (n - 1.0))
     n_units = int(pairable.sum())
-    if d_e <= 1e-15 * max(1.0, d_o):
+    if distinct.size < 2:
         return KrippendorffResult(
             value=np.nan,
             level=level,
@@ -680,7 +675,8 @@ def cronbach_alpha(x, confidence: float = 0.95) -> CronbachResult:
     dropped = n_all - n
     if n < 2:
         raise ScoringInputError(
-            f"cronbach_alpha: need at least 2 complete cases, got {n} ({dropped} of {n_all} rows have a missing item)"
+            f"cronbach_alpha: need at least 2 complete cases, got {n} "
+            f"({dropped} of {n_all} rows have a missing item)"
         )
     item_var = used.var(axis=0, ddof=1)
     total_var = float(used.sum(axis=1).var(ddof=1))

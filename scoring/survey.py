@@ -134,7 +134,9 @@ def wilson_interval(k, n, confidence: float = 0.95):
         where = np.argwhere(bad)[0] if k_b.ndim else ()
         kv, nv = k_b[tuple(where)], n_b[tuple(where)]
         at = f" at index {tuple(int(i) for i in where)}" if k_b.ndim else ""
-        raise ScoringInputError(f"wilson_interval: need 0 <= k <= n with finite counts; got k={kv:g}, n={nv:g}{at}")
+        raise ScoringInputError(
+            f"wilson_interval: need 0 <= k <= n with finite counts; got k={kv:g}, n={nv:g}{at}"
+        )
     low, high = _wilson(k_b, n_b, z)
     if k_b.ndim == 0:
         return float(low), float(high)
@@ -218,7 +220,9 @@ def crosstab_test(table) -> CrosstabResult:
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise ScoringInputError(f"crosstab_test: cell (row {r}, column {c}) is {arr[r, c]!r}; counts must be >= 0")
+        raise ScoringInputError(
+            f"crosstab_test: cell (row {r}, column {c}) is {arr[r, c]:g}; counts must be finite and >= 0"
+        )
     rows_kept = arr.sum(axis=1) > 0
     cols_kept = arr.sum(axis=0) > 0
     notes: list[str] = []
@@ -343,7 +347,9 @@ def kruskal_test(groups: Mapping[str, object] | Sequence[object]) -> KruskalResu
         labels = tuple(str(i) for i in range(len(groups)))
         raw = list(groups)
     else:
-        raise ScoringInputError("kruskal_test: groups must be a mapping of label to values or a sequence of arrays")
+        raise ScoringInputError(
+            "kruskal_test: groups must be a mapping of label to values or a sequence of arrays"
+        )
     notes: list[str] = []
     values: list[np.ndarray] = []
     for label, g in zip(labels, raw):
@@ -577,7 +583,9 @@ def ranking_summary(ranks, top_n: int | None = None, confidence: float = 0.95) -
     bad = ranked & (~np.isfinite(values) | (values < 1) | (values != np.round(values)))
     if bad.any():
         r, j = np.argwhere(bad)[0]
-        raise ScoringInputError(f"ranking_summary: respondent {r}, item {j} has rank {arr[r, j]!r}; ranks are 1, 2, ...")
+        raise ScoringInputError(
+            f"ranking_summary: respondent {r}, item {j} has rank {arr[r, j]:g}; ranks are 1, 2, ..."
+        )
     if not ranked.any():
         raise ScoringInputError("ranking_summary: no respondent ranked any item")
     largest = int(values.max())
@@ -704,26 +712,30 @@ def choice_shares(selected, n_respondents: int | None = None, confidence: float 
         bad = ~np.isin(arr, (0.0, 1.0))
         if bad.any():
             r, j = np.argwhere(bad)[0]
-            raise ScoringInputError(f"choice_shares: respondent {r}, option {j} is {arr[r, j]!r}; use 0/1")
+            raise ScoringInputError(f"choice_shares: respondent {r}, option {j} is {arr[r, j]:g}; use 0/1")
         counts = arr.sum(axis=0)
         base = arr.shape[0] if n_respondents is None else int(n_respondents)
     elif arr.ndim == 1:
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
-            raise ScoringInputError(f"choice_shares: option {j} has count {arr[j]!r}; counts must be >= 0")
+            raise ScoringInputError(f"choice_shares: option {j} has count {arr[j]:g}; counts must be >= 0")
         if n_respondents is None:
             raise ScoringInputError("choice_shares: counts per option need n_respondents, the base of the shares")
         counts = arr
         base = int(n_respondents)
     else:
-        raise ScoringInputError(f"choice_shares: expected counts (1-D) or respondents x options (2-D), got {arr.ndim}-D")
+        raise ScoringInputError(
+            f"choice_shares: expected counts (1-D) or respondents x options (2-D), got {arr.ndim}-D"
+        )
     if base < 0:
         raise ScoringInputError(f"choice_shares: n_respondents must be >= 0, got {base}")
     over = counts > base
     if over.any():
         j = int(np.flatnonzero(over)[0])
-        raise ScoringInputError(f"choice_shares: option {j} was chosen {counts[j]:g} times by only {base} respondents")
+        raise ScoringInputError(
+            f"choice_shares: option {j} was chosen {counts[j]:g} times by only {base} respondents"
+        )
     mentions = float(counts.sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         respondent_share = counts / base if base else np.full(counts.shape, np.nan)

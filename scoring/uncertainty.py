@@ -38,7 +38,7 @@ from scoring.aggregate import SortedCells, TotalWeights, aggregate_cells
 from scoring.types import ScoringInputError, Settings
 
 #: Upper bound on (replicates x units x criteria x slots) handled per chunk.
-CHUNK_ELEMENTS = 2_000_000
+CHUNK_ELEMENTS = 8_000_000
 
 RANK_RULE = "rank 1 = highest total; ties share the smallest rank (1, 2, 2, 4)"
 OUTRANK_RULE = "P(A outranks B) = share of replicates with A > B, plus half the share with A = B"
@@ -367,10 +367,11 @@ def leave_one_rater_out(
         if np.isfinite(row).any():
             u = int(np.nanargmax(row))
             max_change[r] = row[u]
-            unit_of_max[r] = units[u]
+            unit_of_max[r] = units[u] if row[u] > 0 else None
     if np.isfinite(max_change).any():
         r = int(np.nanargmax(max_change))
-        largest, who, where = float(max_change[r]), raters[r], unit_of_max[r]
+        largest = float(max_change[r])
+        who, where = (raters[r], unit_of_max[r]) if largest > 0 else (None, None)
     else:
         largest, who, where = float("nan"), None, None
     return LeaveOneOutResult(

@@ -39,7 +39,7 @@ def check_database_ready() -> None:
     from survey.schema import schema_status
 
     try:
-        status = schema_status(db.engine)
+        status = schema_status(db.session.connection())
     except OperationalError as exc:
         raise click.ClickException(f"cannot connect to the database {_safe_url()}: {str(exc.orig).strip()}") from None
     if not status.up_to_date:

@@ -44,7 +44,7 @@ def require_current_schema() -> None:
     from survey.schema import schema_status
 
     try:
-        status = schema_status(db.engine)
+        status = schema_status(db.session.connection())
     except OperationalError as exc:
         raise DatabaseUnavailable(str(exc.orig)) from exc
     if not status.up_to_date:

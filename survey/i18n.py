@@ -2,12 +2,13 @@
 
 Order: the logged-in user's saved choice, then the ``kaimen_lang`` cookie set
 by the language switch, then ``zh_CN``. The browser's Accept-Language is not
-consulted: the platform is Chinese-first by design.
+consulted: the platform is Chinese-first by design. Outside a request (the
+``kaimen`` command) messages are English.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LANG_COOKIE = "kaimen_lang"
@@ -24,6 +25,9 @@ def supported_locale(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # Command-line output is English, like the rest of the kaimen command's messages.
+        return current_app.config.get("CLI_LOCALE", "en")
     if current_user and getattr(current_user, "is_authenticated", False):
         chosen = supported_locale(current_user.locale)
         if chosen:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -22,9 +22,8 @@ class SchemaStatus:
         return self.current == self.head
 
 
-def schema_status(engine: Engine) -> SchemaStatus:
+def schema_status(connection: Connection) -> SchemaStatus:
     """Read the stamped revision; raises SQLAlchemy's OperationalError when unreachable."""
     script = ScriptDirectory(str(MIGRATIONS_DIR))
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    current = MigrationContext.configure(connection).get_current_revision()
     return SchemaStatus(current=current, head=script.get_current_head())

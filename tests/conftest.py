@@ -117,7 +117,7 @@ def csrf_token(client, path: str = "/login") -> str:
     """Read the CSRF token the server put in a page's form."""
     import re
 
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)

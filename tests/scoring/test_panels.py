@@ -20,6 +20,9 @@ from scoring.panels import (
     PanelInfeasible,
     RotatingPanelSpec,
     SolveStatus,
+    _diagnose,
+    _Inputs,
+    _Problem,
     _status_of,
     form_committees,
     form_rotating_panels,
@@ -297,6 +300,18 @@ def test_committees_never_seat_a_recused_rater():
     assert "C1" not in result.for_unit("U1").members
 
 
+def test_committees_rotation_never_overrides_recusal():
+    # Seating A would avoid a repeat, but A belongs to U1: the committee must be
+    # B and C, and both repeats are reported.
+    raters = [RaterInfo("A", home_unit="U1"), RaterInfo("B"), RaterInfo("C")]
+    spec = CommitteeSpec(committee_size=2, history=frozenset({("B", "U1"), ("C", "U1")}))
+
+    result = form_committees(raters, [UnitInfo("U1")], RecusalRules(), spec)
+
+    assert result.for_unit("U1").members == ("B", "C")
+    assert result.repeats == (("B", "U1"), ("C", "U1"))
+
+
 # --- infeasibility: pre-checks name the constraint ----------------------------------------------
 
 
@@ -453,6 +468,28 @@ def test_rotating_milp_infeasibility_names_units_per_panel_and_min_raters():
         ConstraintFamily.RECUSAL,
     )
     assert info.value.explanations[1].units == ("U1", "U2")
+
+
+def test_diagnose_without_a_single_culprit_says_several_families_conflict():
+    # An untagged contradiction (x >= 1 and x <= 0) that no family relaxation removes.
+    def build(eligible):
+        problem = _Problem()
+        x = problem.add_variables((1,), upper=1.0, integer=True)
+        problem.add_row(x, 1.0, 1, 1)
+        problem.add_row(x, 1.0, 0, 0)
+        problem.add_row(x, 1.0, 0, 1, ConstraintFamily.PANEL_SIZE)
+        return problem
+
+    raters, units = [RaterInfo("R1")], [UnitInfo("U1")]
+    inputs = _Inputs.build(raters, units, RecusalRules(), None)
+
+    found = _diagnose(build, inputs, [(ConstraintFamily.PANEL_SIZE, False), (ConstraintFamily.RECUSAL, True)], 5.0)
+
+    assert [e.constraint for e in found] == [ConstraintFamily.PANEL_SIZE]
+    assert found[0].message == (
+        "no assignment meets every constraint, and no single family of constraints explains it: at least two of "
+        "the panel sizes, recusal (never relaxed; named because it is what makes the rest impossible) conflict"
+    )
 
 
 # --- time limit and solver status ------------------------------------------------------------------

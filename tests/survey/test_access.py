@@ -1,0 +1,93 @@
+"""Every route declares who may use it; this table is checked against ``app.url_map``.
+
+Adding a route without adding it here fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+
+ANYONE = "anyone"
+LOGGED_IN = "logged in"
+ROLES = ("admin", "staff", "representative", "evaluator")
+
+#: endpoint -> (methods besides HEAD/OPTIONS, who may use it)
+ROUTES = {
+    "static": ({"GET"}, ANYONE),
+    "main.index": ({"GET"}, ANYONE),
+    "main.health": ({"GET"}, ANYONE),
+    "main.set_language": ({"POST"}, ANYONE),
+    "main.dashboard": ({"GET"}, LOGGED_IN),
+    "auth.login": ({"GET", "POST"}, ANYONE),
+    "auth.logout": ({"POST"}, LOGGED_IN),
+    "staff.unit_overview": ({"GET"}, {"admin", "staff", "evaluator"}),
+    "staff.unit_detail": ({"GET"}, {"admin", "staff", "evaluator"}),
+    "staff.users": ({"GET", "POST"}, {"admin"}),
+    "staff.toggle_user": ({"POST"}, {"admin"}),
+}
+
+
+def _rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint)
+
+
+def _url(rule) -> str:
+    """Fill placeholders with values that match nothing: access is decided before lookup."""
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name].__class__.__name__
+        values[name] = 999_999 if converter == "IntegerConverter" else "kaimen.css" if name == "filename" else "x"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_route_is_in_the_table(app):
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(ROUTES)
+
+
+def test_every_route_accepts_only_its_declared_methods(app):
+    for rule in _rules(app):
+        methods = set(rule.methods) - {"HEAD", "OPTIONS"}
+        assert methods == ROUTES[rule.endpoint][0], rule.endpoint
+
+
+def _allowed(audience, role: str | None) -> bool:
+    if audience == ANYONE:
+        return True
+    if role is None:
+        return False
+    return audience == LOGGED_IN or role in audience
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_every_route_against_every_role(app, client, make_user, login, role):
+    if role is not None:
+        make_user(role, username=f"probe-{role}")
+        assert login(f"probe-{role}").status_code == 302
+    for rule in _rules(app):
+        if rule.endpoint == "auth.logout":
+            continue  # checked last: it would end the probe's session
+        methods, audience = ROUTES[rule.endpoint]
+        for method in sorted(methods):
+            status, location = _request(client, rule, method)
+            if _allowed(audience, role):
+                assert status not in (401, 403), (rule.endpoint, method, role, status)
+                assert not location.startswith("/login?next="), (rule.endpoint, method, role)
+            elif role is None:
+                assert status == 401 or location.startswith("/login?next="), (rule.endpoint, method, status)
+            else:
+                assert status == 403, (rule.endpoint, method, role, status)
+    logout_rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "auth.logout")
+    status, location = _request(client, logout_rule, "POST")
+    expected = (302, "/login") if role else (401, "")
+    assert (status, location) == expected
+
+
+def _request(client, rule, method: str) -> tuple[int, str]:
+    url = _url(rule)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": csrf_token(client, "/login")})
+    return response.status_code, response.headers.get("Location", "")
