@@ -72,8 +72,10 @@ class AdditiveEffects:
         severe. ``nan`` for a rater who scored nothing or who is the only rater
         of their component (severity not separable from the units).
     unit_se, rater_se : ndarray
-        Standard errors of the effects from ``sigma`` and the design;
-        ``nan`` where not estimable (see ``note``).
+        Standard errors of the effects (a unit or rater against the average
+        of its component) from ``sigma`` and the design; ``nan`` where not
+        estimable (see ``note``). With shrinkage: the sampling SD of the
+        shrunk estimate, bias not included.
     adjusted : ndarray, shape (n_units,)
         Fair score ``mu_c + unit_u`` (``mu_c`` = the unit's component mean):
         what the unit would score from the average rater of its component.
@@ -556,7 +558,9 @@ def _fit_note(
             "through shared raters, so every fair score is comparable"
         )
     else:
-        sizes = ", ".join(f"units {_index_list(c)}" for c in components)
+        sizes = ", ".join(f"units {_index_list(c)}" for c in components[:_LIST_LIMIT])
+        if len(components) > _LIST_LIMIT:
+            sizes += f", ... ({len(components) - _LIST_LIMIT} more groups)"
         parts.append(
             f"design is not connected: {len(components)} separate groups share no rater ({sizes}); "
             "effects and fair scores are comparable only within a group, each group's effects sum "
@@ -566,15 +570,17 @@ def _fit_note(
         parts.append(f"units {_index_list(unscored_units)} have no scores: their effects and fair scores are nan")
     if unscored_raters.size:
         parts.append(f"raters {_index_list(unscored_raters)} scored nothing: their severities are nan")
-    for r in lone_raters:
+    if lone_raters:
+        who = f"rater {lone_raters[0]} is" if len(lone_raters) == 1 else f"raters {_index_list(lone_raters)} are each"
         parts.append(
-            f"rater {r} is the only rater of their group: their severity cannot be told apart "
-            "from the level of the units they scored (effect nan; those fair scores are their raw scores)"
+            f"{who} the only rater of their group: severity cannot be told apart from the level "
+            "of the units scored (effect nan; those units' fair scores are the raw scores)"
         )
-    for u in lone_units:
+    if lone_units:
+        who = f"unit {lone_units[0]}" if len(lone_units) == 1 else f"units {_index_list(lone_units)}"
         parts.append(
-            f"unit {u} shares no rater with any other unit: it cannot be compared with the rest "
-            "(unit effect 0 within its own group, standard error nan)"
+            f"{who} share{'s' if len(lone_units) == 1 else ''} no rater with any other unit: "
+            "not comparable with the rest (unit effect 0 within its own group, standard error nan)"
         )
     if dof <= 1e-9:
         parts.append(

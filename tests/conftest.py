@@ -132,3 +132,27 @@ def login(client):
         return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
     return do
+
+
+def pytest_report_header(config) -> list[str]:
+    return [f"kaimen database backends: {', '.join(BACKENDS)}"]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many tests ran per database backend and in the browser, so a skipped part shows."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup") or (outcome == "passed" and report.when != "call"):
+                continue
+            groups = [g for g in ("sqlite", "postgresql") if f"[{g}" in nodeid]
+            if nodeid.startswith("tests/e2e/"):
+                groups.append("browser (chromium)")
+            for group in groups:
+                counts.setdefault(group, {}).setdefault(outcome, 0)
+                counts[group][outcome] += 1
+    if counts:
+        terminalreporter.section("kaimen: what ran where")
+        for group, by_outcome in counts.items():
+            terminalreporter.write_line(f"{group}: " + ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items())))
