@@ -45,10 +45,11 @@ _STEP_TOLERANCE = 1e-9
 class ScoreRowError(ScoringInputError):
     """A score row the engine refuses; ``row`` is its 0-based index in the table."""
 
-    def __init__(self, row: int, message: str):
+    def __init__(self, row: int, message: str, duplicate_of: int | None = None):
         super().__init__(f"row {row}: {message}")
         self.row = row
         self.detail = message
+        self.duplicate_of = duplicate_of  #: for a duplicate, the index of the earlier row
 
 
 # --------------------------------------------------------------------------- settings
@@ -228,7 +229,9 @@ def score_array(
     dup = np.flatnonzero(np.diff(key[order]) == 0)
     if dup.size:
         first, second = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
-        raise ScoreRowError(second, f"{_describe(rows[second])}: duplicates row {first} (one row per unit, rater and criterion)")
+        raise ScoreRowError(
+            second, f"{_describe(rows[second])}: duplicates row {first} (one row per unit, rater and criterion)", duplicate_of=first
+        )
 
     values = np.full((n_units, n_raters, n_crit), np.nan)
     values[ui, ri, ci] = points

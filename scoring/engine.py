@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import Enum
 
 import numpy as np
@@ -242,7 +242,7 @@ def run_round(
     u_pos = {u: i for i, u in enumerate(unit_ids)}
     for score, _ in excluded:
         has_card[u_pos[score.unit], r_pos[score.rater]] = False
-        values[u_pos[score.unit], r_pos[score.rater], :] = np.nan
+        pass
 
     named = full.has_card.any(axis=1)
     active = has_card.any(axis=0)
@@ -264,6 +264,12 @@ def run_round(
     panels = tuple(rater_map[r].panel for r in array.raters)
 
     agg = aggregate(framework, array, settings)
+    recused_out = [u for u in range(len(array.units)) if not array.has_card[u].any()]
+    if recused_out:
+        notes = list(agg.total_notes)
+        for u in recused_out:
+            notes[u] = "every scorecard for this unit was excluded by recusal"
+        agg = replace(agg, total_notes=tuple(notes))
     ranks = rank_totals(agg.totals)
     cards = card_totals(framework, agg.values)
 

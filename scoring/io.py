@@ -77,8 +77,14 @@ class ScoreTable:
 
     def locate(self, error: ScoreRowError) -> InputFileError:
         """Turn an engine error about row i into one naming this file and line."""
-        line = self.lines[error.row] if 0 <= error.row < len(self.lines) else "?"
-        return InputFileError(f"{self.path}: line {line} (data row {error.row + 1}): {error.detail}")
+        line = self._line(error.row)
+        detail = error.detail
+        if error.duplicate_of is not None:
+            detail = detail.replace(f"duplicates row {error.duplicate_of}", f"duplicates line {self._line(error.duplicate_of)}")
+        return InputFileError(f"{self.path}: line {line} (data row {error.row + 1}): {detail}")
+
+    def _line(self, row: int) -> int | str:
+        return self.lines[row] if 0 <= row < len(self.lines) else "?"
 
 
 @dataclass(frozen=True)

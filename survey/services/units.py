@@ -46,7 +46,7 @@ def organisation_overview() -> OrganisationOverview:
         .outerjoin(child, child.parent_id == OrgUnit.id)
         .where(OrgUnit.level == OrgLevel.SUB_DISTRICT)
         .group_by(OrgUnit.id)
-        .order_by(OrgUnit.code)
+        .order_by(OrgUnit.id)  # the order they were entered in: the seeds' list
     ).all()
     affiliated = db.session.scalars(
         select(OrgUnit).where(OrgUnit.kind == UnitKind.DIRECTLY_AFFILIATED).order_by(OrgUnit.code)
