@@ -70,7 +70,7 @@ def check_settings(settings: Settings) -> None:
     ...
     scoring.types.ScoringInputError: settings.trim is -1; it must be a whole number >= 0
     """
-    method = _method(settings.method, "settings.method")
+    _method(settings.method, "settings.method")
     fallback = _method(settings.fallback, "settings.fallback")
     _policy(settings.missing_policy)
     if not _is_whole(settings.trim) or settings.trim < 0:

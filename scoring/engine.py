@@ -221,7 +221,21 @@ def run_round(
 
     Examples
     --------
-    See ``tests/scoring/test_engine.py`` and ``python -m scoring --help``.
+    r1 belongs to u1 and may not score it; u1 keeps 2 raters and u2 has 3,
+    too few to trim one at each end, so both cells fall back to the median:
+
+    >>> from scoring.types import Area, Criterion, Framework, RaterInfo, Score, Settings, UnitInfo
+    >>> fw = Framework((Area("A", 100, (Criterion("A1", "A", 10, 1),)),))
+    >>> raters = [RaterInfo("r1", home_unit="u1"), RaterInfo("r2"), RaterInfo("r3")]
+    >>> units = [UnitInfo("u1"), UnitInfo("u2")]
+    >>> points = {("u1", "r1"): 10, ("u1", "r2"): 8, ("u1", "r3"): 7,
+    ...           ("u2", "r1"): 6, ("u2", "r2"): 5, ("u2", "r3"): 9}
+    >>> scores = [Score(u, r, "A1", p) for (u, r), p in points.items()]
+    >>> res = run_round(fw, scores, raters, units, Settings(bootstrap=200, seed=1))
+    >>> res.totals.tolist(), res.ranks.tolist(), res.recusal.excluded_rows
+    ([75.0, 60.0], [1.0, 2.0], 1)
+    >>> [(f.unit, f.applied) for f in res.aggregate.fallbacks]
+    [('u1', 'median'), ('u2', 'median')]
     """
     check_settings(settings)
     framework.validate()
@@ -234,7 +248,7 @@ def run_round(
     unit_ids = tuple(sorted(unit_map))
     full = score_array(framework, rows, raters=rater_ids, units=unit_ids)  # validates every row
 
-    kept, excluded = filter_scores(rows, rater_map, unit_map, rules)
+    _, excluded = filter_scores(rows, rater_map, unit_map, rules)
     recusal = _recusal_summary(rules, excluded)
     has_card = full.has_card.copy()
     values = full.values.copy()
@@ -242,7 +256,7 @@ def run_round(
     u_pos = {u: i for i, u in enumerate(unit_ids)}
     for score, _ in excluded:
         has_card[u_pos[score.unit], r_pos[score.rater]] = False
-        pass
+        values[u_pos[score.unit], r_pos[score.rater], :] = np.nan
 
     named = full.has_card.any(axis=1)
     active = has_card.any(axis=0)

@@ -21,10 +21,11 @@ Rules used throughout
   below that unit with probability at least ``settings.confidence`` (0.95 by
   default). Groups are therefore runs of adjacent units whose order the data
   cannot separate at that level.
-* Replicates in which some unit has no total (every rater who scored it, or a
-  whole area of it, was left out of the resample) are kept for that unit's
-  neighbours' intervals but left out of the rank and outrank statistics, and
-  counted in ``n_incomplete``.
+* Replicates in which some unit has no total (every rater who scored it, or
+  every rater of one of its areas, was left out of the resample) still count
+  towards the intervals of the units that do have a total there, but are left
+  out of the rank and outrank statistics and counted in ``n_incomplete``.
+  Units without a point total take no part in ranking at all.
 """
 
 from __future__ import annotations
@@ -207,7 +208,18 @@ def bootstrap(
 
     Examples
     --------
-    See ``tests/scoring/test_uncertainty.py``.
+    Every rater puts u1 (7-9 points) above u2 (3-5): no resample can reverse them.
+
+    >>> from scoring.aggregate import aggregate, score_array, sort_cells, total_weights
+    >>> from scoring.types import Area, Criterion, Framework, Score
+    >>> fw = Framework((Area("A", 100, (Criterion("A1", "A", 10, 1),)),))
+    >>> rows = [Score(u, f"r{i}", "A1", p) for i, pair in enumerate([(8, 3), (9, 4), (7, 5)])
+    ...         for u, p in zip(("u1", "u2"), pair)]
+    >>> s = Settings(method="mean", bootstrap=500, seed=1)
+    >>> agg = aggregate(fw, score_array(fw, rows), s)
+    >>> res = bootstrap(sort_cells(agg.values), total_weights(fw), [None] * 3, s, agg.units)
+    >>> float(res.outrank[0, 1]), res.groups, res.rank_probabilities.tolist()
+    (1.0, (('u1',), ('u2',)), [[1.0, 0.0], [0.0, 1.0]])
     """
     n_rep = int(settings.bootstrap)
     if n_rep < 1:
@@ -348,7 +360,18 @@ def leave_one_rater_out(
 
     Examples
     --------
-    See ``tests/scoring/test_uncertainty.py``.
+    Means: u1 (10+4+4)/3 = 6 beats u2 (0+6+6)/3 = 4, but only because of r1:
+
+    >>> from scoring.aggregate import aggregate, score_array, sort_cells, total_weights
+    >>> from scoring.types import Area, Criterion, Framework, Score
+    >>> fw = Framework((Area("A", 100, (Criterion("A1", "A", 10, 1),)),))
+    >>> pts = {"r1": (10, 0), "r2": (4, 6), "r3": (4, 6)}
+    >>> rows = [Score(u, r, "A1", p) for r, pair in pts.items() for u, p in zip(("u1", "u2"), pair)]
+    >>> s = Settings(method="mean")
+    >>> agg = aggregate(fw, score_array(fw, rows), s)
+    >>> loo = leave_one_rater_out(sort_cells(agg.values), total_weights(fw), s, agg.units, agg.raters)
+    >>> loo.largest_change, loo.largest_rater, loo.max_change.tolist()
+    (1.0, 'r1', [1.0, 0.0, 0.0])
     """
     n_raters = len(raters)
     weights = np.ones((n_raters, n_raters), dtype=np.int32) - np.eye(n_raters, dtype=np.int32)

@@ -12,9 +12,10 @@ import pytest
 
 from scoring.aggregate import robust_location, total_weights
 from scoring.engine import TABLE_COLUMNS, complete_block, run_round
-from scoring.recusal import RecusalRules
+from scoring.raters import additive_effects
+from scoring.recusal import RecusalRules, Relationship
 from scoring.reliability import icc, kendall_w, krippendorff_alpha
-from scoring.types import RaterInfo, Score, ScoringInputError, Settings
+from scoring.types import RaterInfo, Score, ScoringInputError, Settings, UnitInfo
 
 from .conftest import make_round, one_area_framework, with_settings
 
@@ -47,8 +48,6 @@ def test_recusal_counts_rows_and_cards_per_reason(seeds_round):
 
 def test_recusal_counts_a_pair_under_each_of_its_reasons(small_round):
     # r01 belongs to u01 (own unit) and declares a conflict with u01 and u02
-    from scoring.recusal import Relationship
-
     rules = RecusalRules(declared=frozenset({Relationship("r01", "u01"), Relationship("r01", "u02")}))
     res = run_round(**{**small_round.kwargs(), "rules": rules})
     got = {c.code: (c.rows, c.cards) for c in res.recusal.by_reason}
@@ -96,8 +95,6 @@ def test_unit_whose_every_card_is_recused_has_no_total_and_says_why(small_round)
 def test_round_with_one_rater_after_recusal_raises_naming_the_rater():
     fw = one_area_framework(10.0, 1)
     raters = {"r1": RaterInfo("r1"), "r2": RaterInfo("r2", home_unit="u1")}
-    from scoring.types import UnitInfo
-
     units = {"u1": UnitInfo("u1"), "u2": UnitInfo("u2")}
     scores = [Score("u1", "r1", "c1", 5.0), Score("u2", "r1", "c1", 6.0), Score("u1", "r2", "c1", 7.0)]
     with pytest.raises(ScoringInputError, match=r"the round has 1 rater\(s\) with scores after recusal \(r1\)"):
@@ -133,8 +130,6 @@ def test_duplicate_rater_in_sequence_raises(small_round):
 
 def test_tied_totals_share_the_smallest_rank():
     fw = one_area_framework(10.0, 1)
-    from scoring.types import UnitInfo
-
     units = {u: UnitInfo(u) for u in ("a", "b", "c")}
     raters = {f"r{i}": RaterInfo(f"r{i}") for i in range(3)}
     points = {"a": 8.0, "b": 8.0, "c": 5.0}
@@ -172,8 +167,6 @@ def test_lenient_rater_is_flagged_and_has_largest_severity(seeds_round):
 
 
 def test_fair_scores_and_rater_effects_come_from_card_totals(seeds_round):
-    from scoring.raters import additive_effects
-
     res = run_round(**seeds_round.kwargs())
     fit = additive_effects(res.card_totals)
     assert res.effects.adjusted == pytest.approx(fit.adjusted, abs=TOL)

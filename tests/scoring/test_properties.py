@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from scoring.aggregate import aggregate_cells, robust_location, sort_cells, total_weights
 from scoring.engine import run_round
-from scoring.recusal import RecusalRules
+from scoring.recusal import RecusalRules, Relationship
 from scoring.types import (
     AggregationMethod,
     Area,
@@ -190,8 +190,6 @@ def test_changing_scores_of_a_recused_pair_changes_no_output(data, replacement):
 def test_adding_scores_for_a_forbidden_pair_changes_only_the_recusal_count(data, added):
     # r1 declares a conflict with u1; the base table has no row for that pair
     fw, scores, raters, units, s = data
-    from scoring.recusal import Relationship
-
     rules = RecusalRules(declared=frozenset({Relationship("r1", "u1", "neighbour")}))
     base = [x for x in scores if (x.unit, x.rater) != ("u1", "r1")]
     extra = [Score("u1", "r1", c.code, p) for c, p in zip(fw.criteria(), added)]
