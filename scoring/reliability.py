@@ -296,7 +296,8 @@ def icc(x, kind: str, confidence: float = 0.95) -> ICCResult:
     f_stat = bms / error_ms
     pvalue = stats.f.sf(f_stat, df1, df2)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Degenerate data (huge F, tiny v) can overflow to inf/nan: caught just below.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if model in ("1", "3"):
             f_low = f_stat / stats.f.ppf(1.0 - tail, df1, df2)
             f_high = f_stat * stats.f.ppf(1.0 - tail, df2, df1)
@@ -320,7 +321,7 @@ def icc(x, kind: str, confidence: float = 0.95) -> ICCResult:
             if average:
                 low, high = (k * b / (1.0 + (k - 1) * b) for b in (low, high))
             ci = (low, high)
-    if np.isnan(ci[0]) or np.isnan(ci[1]):
+    if not (np.isfinite(ci[0]) or ci[0] == -np.inf) or np.isnan(ci[1]):
         return result(value, nan2, f_stat, pvalue, "the F-based interval is undefined for these data")
     return result(value, ci, f_stat, pvalue)
 
