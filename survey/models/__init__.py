@@ -1,10 +1,20 @@
 """Typed SQLAlchemy 2.0 models. Import every model module here so Alembic sees them."""
 
 from survey.models.accounts import LoginAttempt, LoginSession
+from survey.models.questionnaires import Questionnaire, QuestionnaireKind, QuestionnaireStatus, QuestionnaireVersion
+from survey.models.responses import Invite, ParticipationTarget, Response, ResponseStatus
 from survey.models.units import OrgLevel, OrgUnit, UnitKind
 from survey.models.users import RaterType, RepresentativeProfile, Role, User
 
 __all__ = [
+    "Invite",
+    "ParticipationTarget",
+    "Questionnaire",
+    "QuestionnaireKind",
+    "QuestionnaireStatus",
+    "QuestionnaireVersion",
+    "Response",
+    "ResponseStatus",
     "LoginAttempt",
     "LoginSession",
     "OrgLevel",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import JSON, DateTime, Enum
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,3 +36,7 @@ class UTCDateTime(TypeDecorator):
 def str_enum(cls: type[enum.Enum], length: int) -> Enum:
     """A portable enum column storing the member's value as VARCHAR (no native PG enum)."""
     return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+#: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
