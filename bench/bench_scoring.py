@@ -16,18 +16,21 @@ large  500 raters in 20 panels, 200 units, 40 criteria, 2,000 replicates; each
 Both include recusal (some raters belong to scored units, and their scores for
 their own unit are in the table), 2% "cannot judge" and the default trimmed
 mean. The median of several runs is reported, plus the minimum. Timings are
-machine-dependent and never asserted in tests.
+machine-dependent and never asserted in tests, so the table is preceded by a
+one-line description of the machine (CPU model, cores, Python, numpy, scipy).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import sys
 import time
 
 import numpy as np
+import scipy
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -105,6 +108,31 @@ def time_round(name: str, inputs, settings: Settings, runs: int) -> dict:
     }
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU model from ``cpuinfo`` (Linux), else what :mod:`platform` knows."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                # x86 says "model name"; some ARM kernels only "Hardware" or "Processor"
+                if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine_description(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """One line: CPU model, cores (usable by this process, if fewer), Python, numpy and scipy versions."""
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    core_text = f"{cores} cores" if usable == cores else f"{cores} cores ({usable} usable)"
+    return (
+        f"machine: {cpu_model(cpuinfo)}, {core_text}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scipy {scipy.__version__}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per round (median reported)")
@@ -121,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         runs = args.runs if name == "seeds" else max(1, min(args.runs, 3))
         rows.append(time_round(name, build(), settings, runs))
+    print(machine_description())
     header = f"{'round':<6} {'raters':>6} {'units':>5} {'rows':>7} {'reps':>5} {'median s':>9} {'min s':>7} {'target s':>8}  ok"
     print(header)
     print("-" * len(header))

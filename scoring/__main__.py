@@ -5,7 +5,9 @@ configuration (formats: :mod:`scoring.io`). Without ``--out`` the result is
 printed: the whole result as JSON (``--format json``, the default) or every
 table as CSV, each introduced by a ``# table: NAME`` line (``--format csv``).
 With ``--out DIR`` it writes ``DIR/result.json`` and one ``DIR/NAME.csv`` per
-table and prints the paths written.
+table and prints the paths written. A config with a ``composite`` section
+adds the composite assessment of the units it lists (open-door total from
+this round, plus their indicators and survey results) to every output.
 
 Exit status: 0 on success; 2 on bad input, with a one-line message on stderr
 that names the file and the row or key.
@@ -17,8 +19,17 @@ import argparse
 import sys
 
 from scoring.aggregate import ScoreRowError
-from scoring.engine import TABLE_COLUMNS, run_round
-from scoring.io import InputFileError, read_config, read_scores_csv, result_json, table_csv, write_outputs
+from scoring.composite import CompositeSpec, RoundComposite, round_composites
+from scoring.engine import RoundResult, run_round
+from scoring.io import (
+    InputFileError,
+    output_tables,
+    read_config,
+    read_scores_csv,
+    result_json,
+    table_csv,
+    write_outputs,
+)
 from scoring.types import ScoringInputError
 
 EXIT_BAD_INPUT = 2
@@ -31,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rater effects, reliability and leave-one-rater-out.",
     )
     parser.add_argument("scores", help="long CSV with columns unit,rater,criterion,points (empty points = cannot judge)")
-    parser.add_argument("config", help="JSON with framework, settings, raters, units and recusal rules")
+    parser.add_argument("config", help="JSON with framework, settings, raters, units, recusal rules and an optional composite")
     parser.add_argument("--out", metavar="DIR", help="write result.json and one CSV per table into DIR")
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="what to print without --out (default json)")
     return parser
@@ -44,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         config = read_config(args.config)
         try:
             result = run_round(config.framework, table.scores, config.raters, config.units, config.settings, config.rules)
+            composite = _composite(config.composite, result) if config.composite is not None else None
         except ScoreRowError as exc:
             raise table.locate(exc) from None
         except InputFileError:
@@ -55,16 +67,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
     if args.out:
-        for path in write_outputs(result, args.out):
+        for path in write_outputs(result, args.out, composite):
             print(path)
     elif args.format == "json":
-        print(result_json(result))
+        print(result_json(result, composite))
     else:
-        for name, rows in result.tables().items():
+        for name, (columns, rows) in output_tables(result, composite).items():
             print(f"# table: {name}")
-            sys.stdout.write(table_csv(rows, TABLE_COLUMNS.get(name)))
+            sys.stdout.write(table_csv(rows, columns))
             print()
     return 0
+
+
+def _composite(spec: CompositeSpec, result: RoundResult) -> RoundComposite:
+    """The composite of each unit ``spec`` lists, its open-door total taken from ``result``."""
+    totals = dict(zip(result.units, result.totals.tolist()))
+    notes = dict(zip(result.units, result.aggregate.total_notes))
+    return round_composites(spec, totals, scale=result.framework.total, notes=notes)
 
 
 def _one_line(text: str) -> str:

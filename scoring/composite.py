@@ -13,12 +13,17 @@ composite is on a W-point scale and each contribution :math:`w_i s_i / 100` is
 Example: the 2015 service-system targets (DOMAIN.md section 3) include a
 mutual-aid card application rate of 90%; a union at 81% scores
 :math:`100 \\cdot 81/90 = 90` on that indicator, one at 95% scores 100 (capped).
+
+:func:`composite_score` combines one unit's components;
+:func:`round_composites` does it for every unit a :class:`CompositeSpec`
+lists, taking the open-door component from the round's totals (this is what
+``python -m scoring`` runs for a config's ``composite`` section).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring.types import ScoringInputError
@@ -158,6 +163,46 @@ class CompositeResult:
 _KIND = {OpenDoorComponent: "open_door", TargetIndicator: "target", SurveyComponent: "survey"}
 
 
+def check_weights(components: Sequence[Component], total_weight: float = 100.0) -> float:
+    """Check that the components can be combined; return ``total_weight`` as a float.
+
+    Only types, codes and weights are checked, not the components' own
+    values, so a configuration can be checked before the round is computed.
+
+    Raises
+    ------
+    ScoringInputError
+        No component, an unknown component type, a repeated code, a weight
+        that is not positive, or weights that do not add up to
+        ``total_weight`` (the message lists every weight).
+
+    Examples
+    --------
+    >>> check_weights([OpenDoorComponent(total=0.0, weight=60), SurveyComponent("s", 0.0, 35)])
+    Traceback (most recent call last):
+    ...
+    scoring.types.ScoringInputError: component weights add up to 95, not 100 (open_door=60, s=35)
+    """
+    total_weight = _finite(total_weight, "total_weight")
+    if not components:
+        raise ScoringInputError("a composite needs at least one component")
+    seen: set[str] = set()
+    for comp in components:
+        if type(comp) not in _KIND:
+            raise ScoringInputError(f"unknown component type {type(comp).__name__}")
+        if comp.code in seen:
+            raise ScoringInputError(f"component code {comp.code!r} appears twice")
+        seen.add(comp.code)
+        weight = _finite(comp.weight, f"component {comp.code!r}: weight")
+        if weight <= 0:
+            raise ScoringInputError(f"component {comp.code!r}: weight is {weight:g}; it must be positive")
+    weights = sum(c.weight for c in components)
+    if not math.isclose(weights, total_weight, rel_tol=0, abs_tol=1e-9):
+        listed = ", ".join(f"{c.code}={c.weight:g}" for c in components)
+        raise ScoringInputError(f"component weights add up to {weights:g}, not {total_weight:g} ({listed})")
+    return total_weight
+
+
 def composite_score(components: Sequence[Component], total_weight: float = 100.0) -> CompositeResult:
     """Combine scored components under weights that must add up to ``total_weight``.
 
@@ -191,23 +236,7 @@ def composite_score(components: Sequence[Component], total_weight: float = 100.0
     >>> round(res.score, 6), [round(c.contribution, 6) for c in res.components]
     (82.5, [49.5, 18.0, 15.0])
     """
-    total_weight = _finite(total_weight, "total_weight")
-    if not components:
-        raise ScoringInputError("a composite needs at least one component")
-    seen: set[str] = set()
-    for comp in components:
-        if type(comp) not in _KIND:
-            raise ScoringInputError(f"unknown component type {type(comp).__name__}")
-        if comp.code in seen:
-            raise ScoringInputError(f"component code {comp.code!r} appears twice")
-        seen.add(comp.code)
-        weight = _finite(comp.weight, f"component {comp.code!r}: weight")
-        if weight <= 0:
-            raise ScoringInputError(f"component {comp.code!r}: weight is {weight:g}; it must be positive")
-    weights = sum(c.weight for c in components)
-    if not math.isclose(weights, total_weight, rel_tol=0, abs_tol=1e-9):
-        listed = ", ".join(f"{c.code}={c.weight:g}" for c in components)
-        raise ScoringInputError(f"component weights add up to {weights:g}, not {total_weight:g} ({listed})")
+    total_weight = check_weights(components, total_weight)
     results = []
     for comp in components:
         value, rule = comp.score()
@@ -225,3 +254,137 @@ def composite_score(components: Sequence[Component], total_weight: float = 100.0
             )
         )
     return CompositeResult(score=sum(r.contribution for r in results), total_weight=total_weight, components=tuple(results))
+
+
+# --------------------------------------------------------------------------- a whole round
+
+
+@dataclass(frozen=True)
+class UnitComposite:
+    """What one unit is assessed on besides its open-door total."""
+
+    unit: str
+    components: tuple[TargetIndicator | SurveyComponent, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompositeSpec:
+    """Composite assessment of a round: every listed unit's open-door total (from
+    the round) with ``open_door_weight``, plus that unit's own indicators and
+    survey results; per unit the weights add up to ``total_weight``."""
+
+    open_door_weight: float
+    units: tuple[UnitComposite, ...]
+    total_weight: float = 100.0
+
+    def components(self, entry: UnitComposite, open_door_total: float, scale: float = 100.0) -> list[Component]:
+        """The unit's components, the open-door total (on a ``scale``-point scale) first."""
+        return [OpenDoorComponent(total=open_door_total, weight=self.open_door_weight, scale=scale), *entry.components]
+
+
+@dataclass(frozen=True)
+class UnitCompositeResult:
+    """One unit's composite; ``result`` is None (and ``note`` says why) without an open-door total."""
+
+    unit: str
+    result: CompositeResult | None
+    note: str = ""
+
+
+#: Columns of the two composite tables (CSV headers).
+COMPOSITE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "composite": ("unit", "score", "total_weight", "note"),
+    "composite_components": ("unit", "code", "kind", "title", "raw", "score", "weight", "contribution", "rule"),
+}
+
+
+@dataclass(frozen=True)
+class RoundComposite:
+    """The composite of every unit a :class:`CompositeSpec` lists, in its order."""
+
+    open_door_weight: float
+    total_weight: float
+    units: tuple[UnitCompositeResult, ...]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dictionary; a unit without a composite has score None."""
+        units = []
+        for u in self.units:
+            if u.result is None:
+                body = {"score": None, "total_weight": self.total_weight, "components": []}
+            else:
+                body = u.result.to_dict()
+            units.append({"unit": u.unit, **body, "note": u.note})
+        return {"open_door_weight": self.open_door_weight, "total_weight": self.total_weight, "units": units}
+
+    def tables(self) -> dict[str, list[dict]]:
+        """Rows of the tables in :data:`COMPOSITE_COLUMNS`: one per unit, one per unit and component."""
+        return {
+            "composite": [
+                {
+                    "unit": u.unit,
+                    "score": None if u.result is None else u.result.score,
+                    "total_weight": self.total_weight,
+                    "note": u.note,
+                }
+                for u in self.units
+            ],
+            "composite_components": [
+                {"unit": u.unit, **c.__dict__} for u in self.units if u.result for c in u.result.components
+            ],
+        }
+
+
+def round_composites(
+    spec: CompositeSpec,
+    totals: Mapping[str, float],
+    scale: float = 100.0,
+    notes: Mapping[str, str] | None = None,
+) -> RoundComposite:
+    """Combine each listed unit's open-door total with its other components.
+
+    Parameters
+    ----------
+    spec : CompositeSpec
+    totals : mapping of unit id to open-door total
+        The round's totals (``RoundResult.totals`` by unit), on a
+        ``scale``-point scale (the framework's total, 100 by default).
+    scale : float
+    notes : mapping of unit id to str, optional
+        Why a unit's total is ``nan`` (``AggregateResult.total_notes``); quoted
+        in the result's note.
+
+    Returns
+    -------
+    RoundComposite
+        Per unit, :func:`composite_score` of ``[open-door total, *components]``.
+        A unit that is absent from ``totals`` or whose total is ``nan`` gets
+        ``result=None`` and a note instead of a number.
+
+    Raises
+    ------
+    ScoringInputError
+        As :func:`composite_score`, the message prefixed with the unit.
+
+    Examples
+    --------
+    >>> spec = CompositeSpec(60, (UnitComposite("u1", (TargetIndicator("card", 0.81, 0.90, 40),)),))
+    >>> res = round_composites(spec, {"u1": 82.5})
+    >>> round(res.units[0].result.score, 6)   # 82.5 * 0.6 + 90 * 0.4
+    85.5
+    """
+    notes = notes or {}
+    results = []
+    for entry in spec.units:
+        total = totals.get(entry.unit)
+        if total is None or not math.isfinite(total):
+            why = notes.get(entry.unit) or ("the round has no score for this unit" if total is None else "")
+            note = "no open-door total" + (f": {why}" if why else "") + "; no composite"
+            results.append(UnitCompositeResult(entry.unit, None, note))
+            continue
+        try:
+            result = composite_score(spec.components(entry, float(total), scale), spec.total_weight)
+        except ScoringInputError as exc:
+            raise ScoringInputError(f"unit {entry.unit!r}: {exc}") from None
+        results.append(UnitCompositeResult(entry.unit, result))
+    return RoundComposite(float(spec.open_door_weight), float(spec.total_weight), tuple(results))

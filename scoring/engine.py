@@ -44,7 +44,15 @@ from scoring.raters import AdditiveEffects, RaterFlag, additive_effects, rater_f
 from scoring.recusal import RecusalRules, filter_scores
 from scoring.reliability import ICCResult, KendallWResult, KrippendorffResult, icc, kendall_w, krippendorff_alpha
 from scoring.types import Framework, RaterInfo, Score, ScoringInputError, Settings, UnitInfo
-from scoring.uncertainty import BootstrapResult, LeaveOneOutResult, bootstrap, leave_one_rater_out, rank_totals
+from scoring.uncertainty import (
+    RANK_RULE,
+    BootstrapResult,
+    LeaveOneOutResult,
+    bootstrap,
+    leave_one_rater_out,
+    rank_totals,
+    strata_of,
+)
 
 CARD_TOTAL_RULE = (
     "each rater's card total for a unit, on the framework's scale, after the missing policy; "
@@ -165,7 +173,7 @@ class RoundResult:
         bootstrap was run.
         """
         return {
-            name: [{col: row[col] for col in TABLE_COLUMNS[name]} for row in _jsonable(rows)]
+            name: _jsonable([{col: row[col] for col in TABLE_COLUMNS[name]} for row in rows])
             for name, rows in _round_tables(self).items()
         }
 
@@ -287,7 +295,7 @@ def run_round(
     ranks = rank_totals(agg.totals)
     cards = card_totals(framework, agg.values)
 
-    effects, effects_note, flags = _rater_model(cards, panels, settings.shrinkage)
+    effects, effects_note, flags = _rater_model(cards, panels, settings.shrinkage, array.units, array.raters)
     reliability = _reliability(cards, panels, array.units, array.raters)
 
     cells = sort_cells(agg.values)
@@ -355,9 +363,10 @@ def _recusal_summary(rules: RecusalRules, excluded) -> RecusalSummary:
     )
 
 
-def _rater_model(cards: np.ndarray, panels, shrinkage: float):
+def _rater_model(cards: np.ndarray, panels, shrinkage: float, units: Sequence[str], raters: Sequence[str]):
+    """Additive rater effects and advisory flags; notes and explanations name units and raters by id."""
     try:
-        effects = additive_effects(cards, shrinkage=shrinkage)
+        effects = additive_effects(cards, shrinkage=shrinkage, unit_ids=units, rater_ids=raters)
     except ScoringInputError as exc:
         return None, f"rater effects not estimated: {exc}", ()
     flags = rater_flags(cards, effects, panels=list(panels))
@@ -371,9 +380,7 @@ def _reliability(cards: np.ndarray, panels, units: Sequence[str], raters: Sequen
     except ScoringInputError as exc:
         alpha, alpha_note = None, f"Krippendorff's alpha not computed: {exc}"
     results = []
-    labels = sorted(set(panels), key=lambda p: (p is None, "" if p is None else str(p)))
-    for label in labels:
-        cols = [i for i, p in enumerate(panels) if p == label]
+    for label, cols in strata_of(panels):
         block_units, block_raters = complete_block(cards[:, cols])
         block = cards[np.ix_(block_units, [cols[j] for j in block_raters])]
         names_u = tuple(units[i] for i in block_units)
@@ -512,54 +519,11 @@ def _round_dict(res: RoundResult) -> dict:
     loo = res.leave_one_out
     eff = res.effects
     group_of = _group_index(boot)
-    unit_rows = []
-    for u, unit in enumerate(res.units):
-        unit_rows.append(
-            {
-                "unit": unit,
-                "total": agg.totals[u],
-                "rank": res.ranks[u],
-                "ci_low": boot.ci_low[u] if boot else None,
-                "ci_high": boot.ci_high[u] if boot else None,
-                "std_error": boot.std_error[u] if boot else None,
-                "group": group_of.get(unit),
-                "rank_probabilities": boot.rank_probabilities[u] if boot else None,
-                "fair_score": eff.adjusted[u] if eff else None,
-                "unit_effect": eff.unit_effects[u] if eff else None,
-                "unit_effect_se": eff.unit_se[u] if eff else None,
-                "mean_card_total": eff.raw_means[u] if eff else None,
-                "n_cards": int(np.isfinite(res.card_totals[u]).sum()),
-                "areas": dict(zip(agg.areas, agg.subtotals[u])),
-                "criteria": dict(zip(agg.criteria, agg.points[u])),
-                "criteria_n_raters": dict(zip(agg.criteria, agg.n_raters[u])),
-                "criteria_method": dict(zip(agg.criteria, agg.applied[u])),
-                "note": agg.total_notes[u],
-            }
-        )
-    rater_rows = []
-    for r, rater in enumerate(res.raters):
-        flag = res.flags[r] if res.flags else None
-        rater_rows.append(
-            {
-                "rater": rater,
-                "panel": res.panels[r],
-                "n_units": int(np.isfinite(res.card_totals[:, r]).sum()),
-                "severity": eff.rater_effects[r] if eff else None,
-                "severity_se": eff.rater_se[r] if eff else None,
-                "flags": list(flag.kinds) if flag else [],
-                "robust_z": flag.robust_z if flag else None,
-                "panel_z": flag.panel_z if flag else None,
-                "mean_square": flag.mean_square if flag else None,
-                "explanation": _named(flag.explanation, r, rater) if flag else "",
-                "loo_max_rank_change": loo.max_change[r],
-                "loo_unit": loo.unit_of_max[r],
-            }
-        )
     rel = res.reliability
     return {
         "engine": {
             "card_total_rule": res.card_total_rule,
-            "rank_rule": "rank 1 = highest total; ties share the smallest rank (1, 2, 2, 4)",
+            "rank_rule": RANK_RULE,
         },
         "framework": _framework_dict(res.framework),
         "settings": _settings_dict(res.settings),
@@ -590,8 +554,8 @@ def _round_dict(res: RoundResult) -> dict:
                 "cards": [n.__dict__ for n in agg.missing.notes],
             },
         },
-        "unit_results": unit_rows,
-        "rater_results": rater_rows,
+        "unit_results": [_unit_result(res, u, group_of) for u in range(len(res.units))],
+        "rater_results": [_rater_result(res, r) for r in range(len(res.raters))],
         "rater_model": None
         if eff is None
         else {
@@ -659,10 +623,50 @@ def _round_dict(res: RoundResult) -> dict:
     }
 
 
-def _named(explanation: str, index: int, rater: str) -> str:
-    """scoring.raters names raters by column index; put the rater's id in their place."""
-    prefix = f"rater {index}:"
-    return f"rater {rater}:" + explanation[len(prefix):] if explanation.startswith(prefix) else explanation
+def _unit_result(res: RoundResult, u: int, group_of: Mapping[str, int]) -> dict:
+    """Everything about unit ``u``: a ``unit_results`` entry, and (its scalar columns) a ``units`` table row."""
+    agg, boot, eff = res.aggregate, res.uncertainty, res.effects
+    unit = res.units[u]
+    return {
+        "unit": unit,
+        "total": agg.totals[u],
+        "rank": res.ranks[u],
+        "ci_low": boot.ci_low[u] if boot else None,
+        "ci_high": boot.ci_high[u] if boot else None,
+        "std_error": boot.std_error[u] if boot else None,
+        "group": group_of.get(unit),
+        "rank_probabilities": boot.rank_probabilities[u] if boot else None,
+        "fair_score": eff.adjusted[u] if eff else None,
+        "unit_effect": eff.unit_effects[u] if eff else None,
+        "unit_effect_se": eff.unit_se[u] if eff else None,
+        "mean_card_total": eff.raw_means[u] if eff else None,
+        "n_cards": int(np.isfinite(res.card_totals[u]).sum()),
+        "areas": dict(zip(agg.areas, agg.subtotals[u])),
+        "criteria": dict(zip(agg.criteria, agg.points[u])),
+        "criteria_n_raters": dict(zip(agg.criteria, agg.n_raters[u])),
+        "criteria_method": dict(zip(agg.criteria, agg.applied[u])),
+        "note": agg.total_notes[u],
+    }
+
+
+def _rater_result(res: RoundResult, r: int) -> dict:
+    """Everything about rater ``r``: a ``rater_results`` entry and a ``raters`` table row (flags as a list)."""
+    eff, loo = res.effects, res.leave_one_out
+    flag = res.flags[r] if res.flags else None
+    return {
+        "rater": res.raters[r],
+        "panel": res.panels[r],
+        "n_units": int(np.isfinite(res.card_totals[:, r]).sum()),
+        "severity": eff.rater_effects[r] if eff else None,
+        "severity_se": eff.rater_se[r] if eff else None,
+        "flags": list(flag.kinds) if flag else [],
+        "robust_z": flag.robust_z if flag else None,
+        "panel_z": flag.panel_z if flag else None,
+        "mean_square": flag.mean_square if flag else None,
+        "explanation": flag.explanation if flag else "",
+        "loo_max_rank_change": loo.max_change[r],
+        "loo_unit": loo.unit_of_max[r],
+    }
 
 
 def _group_index(boot: BootstrapResult | None) -> dict[str, int]:
@@ -675,28 +679,11 @@ def _round_tables(res: RoundResult) -> dict[str, list[dict]]:
     agg = res.aggregate
     boot = res.uncertainty
     eff = res.effects
-    loo = res.leave_one_out
     group_of = _group_index(boot)
     fw_criteria = {c.code: c for c in res.framework.criteria()}
     weights = {a.code: a.weight for a in res.framework.areas}
     tables: dict[str, list[dict]] = {}
-    tables["units"] = [
-        {
-            "unit": unit,
-            "rank": res.ranks[u],
-            "total": agg.totals[u],
-            "ci_low": boot.ci_low[u] if boot else None,
-            "ci_high": boot.ci_high[u] if boot else None,
-            "std_error": boot.std_error[u] if boot else None,
-            "group": group_of.get(unit),
-            "fair_score": eff.adjusted[u] if eff else None,
-            "unit_effect": eff.unit_effects[u] if eff else None,
-            "unit_effect_se": eff.unit_se[u] if eff else None,
-            "n_cards": int(np.isfinite(res.card_totals[u]).sum()),
-            "note": agg.total_notes[u],
-        }
-        for u, unit in enumerate(res.units)
-    ]
+    tables["units"] = [_unit_result(res, u, group_of) for u in range(len(res.units))]  # tables() keeps its columns
     tables["areas"] = [
         {"unit": unit, "area": area, "weight": weights[area], "subtotal": agg.subtotals[u, a]}
         for u, unit in enumerate(res.units)
@@ -732,21 +719,7 @@ def _round_tables(res: RoundResult) -> dict[str, list[dict]]:
         if np.isfinite(res.card_totals[u, r])
     ]
     tables["raters"] = [
-        {
-            "rater": rater,
-            "panel": res.panels[r],
-            "n_units": int(np.isfinite(res.card_totals[:, r]).sum()),
-            "severity": eff.rater_effects[r] if eff else None,
-            "severity_se": eff.rater_se[r] if eff else None,
-            "flags": " ".join(res.flags[r].kinds) if res.flags else "",
-            "robust_z": res.flags[r].robust_z if res.flags else None,
-            "panel_z": res.flags[r].panel_z if res.flags else None,
-            "mean_square": res.flags[r].mean_square if res.flags else None,
-            "loo_max_rank_change": loo.max_change[r],
-            "loo_unit": loo.unit_of_max[r],
-            "explanation": _named(res.flags[r].explanation, r, rater) if res.flags else "",
-        }
-        for r, rater in enumerate(res.raters)
+        {**row, "flags": " ".join(row["flags"])} for row in (_rater_result(res, r) for r in range(len(res.raters)))
     ]
     rel_rows = []
     if res.reliability.alpha is not None:

@@ -21,7 +21,13 @@ Configuration: one JSON object::
       "recusal": {"own_unit": true, "parent_child": true, "same_sub_district": false,
                   "same_industry": false,
                   "relationships": [{"rater": "r05", "unit": "u02", "reason": "..."}],
-                  "declared": []}
+                  "declared": []},
+      "composite": {"total_weight": 100, "open_door_weight": 60, "units": [
+          {"unit": "u01",
+           "targets": [{"code": "mutual_aid_card_rate", "title": "...", "actual": 0.81,
+                        "target": 0.90, "weight": 20, "direction": "higher", "floor": 0}],
+           "surveys": [{"code": "member_satisfaction", "title": "...", "value": 0.75,
+                        "weight": 20, "scale": "share"}]}, ...]}
     }
 
 ``settings`` and ``recusal`` may be left out (defaults of
@@ -29,6 +35,19 @@ Configuration: one JSON object::
 in every object only ``id``/``code`` and the numbers that define the
 framework are required. Unknown keys are refused, so a misspelt setting
 cannot pass unnoticed.
+
+``composite`` is optional: the composite assessment
+(:func:`scoring.composite.round_composites`) of each unit it lists. The
+open-door component is that unit's total from the round itself, with weight
+``open_door_weight`` (required); ``targets`` are
+:class:`~scoring.composite.TargetIndicator` (``code``, ``actual``,
+``target``, ``weight`` required; ``direction`` "higher" (default, with
+``floor``, default 0) or "lower" (with ``worst``)) and ``surveys`` are
+:class:`~scoring.composite.SurveyComponent` (``code``, ``value``, ``weight``
+required; ``scale`` "percent" (default, 0-100) or "share" (0-1)). Per unit
+the weights must add up to ``total_weight`` (default 100) and the codes must
+differ; the unit must be one of ``units``. With it, the result gains a
+``composite`` entry and the tables ``composite`` and ``composite_components``.
 
 Every error is an :class:`InputFileError` whose message starts with the file
 name and, where it applies, the CSV line or the JSON path.
@@ -45,6 +64,16 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from scoring.aggregate import ScoreRowError, check_settings
+from scoring.composite import (
+    COMPOSITE_COLUMNS,
+    CompositeSpec,
+    RoundComposite,
+    SurveyComponent,
+    TargetIndicator,
+    UnitComposite,
+    check_weights,
+)
+from scoring.engine import TABLE_COLUMNS
 from scoring.recusal import RecusalRules, Relationship
 from scoring.types import (
     AggregationMethod,
@@ -89,13 +118,15 @@ class ScoreTable:
 
 @dataclass(frozen=True)
 class RoundConfig:
-    """Framework, settings, raters, units and recusal rules of one round."""
+    """Framework, settings, raters, units and recusal rules of one round, and
+    optionally how to combine its totals into a composite assessment."""
 
     framework: Framework
     settings: Settings
     raters: dict[str, RaterInfo]
     units: dict[str, UnitInfo]
     rules: RecusalRules
+    composite: CompositeSpec | None = None
 
 
 # --------------------------------------------------------------------------- scores
@@ -193,7 +224,8 @@ def read_config(path: str | Path) -> RoundConfig:
 def config_from_dict(data: object, name: str = "config.json") -> RoundConfig:
     """Build a :class:`RoundConfig` from parsed JSON, checking every key."""
     try:
-        obj = _object(data, "the top level", {"framework", "settings", "raters", "units", "recusal"}, {"framework", "raters", "units"})
+        sections = {"framework", "settings", "raters", "units", "recusal", "composite"}
+        obj = _object(data, "the top level", sections, {"framework", "raters", "units"})
         framework = _framework(obj["framework"])
         settings = _settings(obj.get("settings", {}))
         raters = _records(obj["raters"], "raters", _rater)
@@ -204,14 +236,20 @@ def config_from_dict(data: object, name: str = "config.json") -> RoundConfig:
         except ScoringInputError as exc:
             raise ScoringInputError(f"framework: {exc}") from None
         check_settings(settings)
+        composite = _composite(obj["composite"], units) if "composite" in obj else None
     except ScoringInputError as exc:
         raise InputFileError(f"{name}: {exc}") from None
-    return RoundConfig(framework, settings, raters, units, rules)
+    return RoundConfig(framework, settings, raters, units, rules, composite)
+
+
+def _expect(ok: bool, where: str, expected: str, got: str) -> None:
+    """The one shape of a JSON type error: ``<path>: expected <what>, got <value>``."""
+    if not ok:
+        raise ScoringInputError(f"{where}: expected {expected}, got {got}")
 
 
 def _object(value, where: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
-    if not isinstance(value, dict):
-        raise ScoringInputError(f"{where}: expected an object, got {_json_type(value)}")
+    _expect(isinstance(value, dict), where, "an object", _json_type(value))
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise ScoringInputError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
@@ -222,34 +260,30 @@ def _object(value, where: str, allowed: set[str], required: set[str] = frozenset
 
 
 def _list(value, where: str) -> list:
-    if not isinstance(value, list):
-        raise ScoringInputError(f"{where}: expected a list, got {_json_type(value)}")
+    _expect(isinstance(value, list), where, "a list", _json_type(value))
     return value
 
 
 def _str(value, where: str, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise ScoringInputError(f"{where}: expected a non-empty string, got {value!r}")
+    _expect(isinstance(value, str) and bool(value.strip()), where, "a non-empty string", repr(value))
     return value
 
 
 def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ScoringInputError(f"{where}: expected a number, got {value!r}")
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    _expect(is_number, where, "a number", repr(value))
     return float(value)
 
 
 def _integer(value, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ScoringInputError(f"{where}: expected a whole number, got {value!r}")
+    _expect(isinstance(value, int) and not isinstance(value, bool), where, "a whole number", repr(value))
     return value
 
 
 def _bool(value, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ScoringInputError(f"{where}: expected true or false, got {value!r}")
+    _expect(isinstance(value, bool), where, "true or false", repr(value))
     return value
 
 
@@ -354,12 +388,96 @@ def _rules(value) -> RecusalRules:
     return RecusalRules(**changes)
 
 
+def _composite(value, units: dict[str, UnitInfo]) -> CompositeSpec:
+    obj = _object(value, "composite", {"total_weight", "open_door_weight", "units"}, {"open_door_weight", "units"})
+    spec = CompositeSpec(
+        open_door_weight=_number(obj["open_door_weight"], "composite.open_door_weight"),
+        units=(),
+        total_weight=_number(obj.get("total_weight", 100.0), "composite.total_weight"),
+    )
+    if spec.open_door_weight <= 0:
+        raise ScoringInputError(f"composite.open_door_weight: {spec.open_door_weight:g}; it must be positive")
+    entries: list[UnitComposite] = []
+    listed: dict[str, int] = {}
+    for i, item in enumerate(_list(obj["units"], "composite.units")):
+        where = f"composite.units[{i}]"
+        rec = _object(item, where, {"unit", "targets", "surveys"}, {"unit"})
+        unit = _str(rec["unit"], f"{where}.unit")
+        if unit not in units:
+            raise ScoringInputError(f"{where}.unit: {unit!r} is not in units")
+        if unit in listed:
+            raise ScoringInputError(f"{where}.unit: {unit!r} is already listed at composite.units[{listed[unit]}]")
+        listed[unit] = i
+        targets = _list(rec.get("targets", []), f"{where}.targets")
+        surveys = _list(rec.get("surveys", []), f"{where}.surveys")
+        entry = UnitComposite(
+            unit,
+            tuple(_target(t, f"{where}.targets[{j}]") for j, t in enumerate(targets))
+            + tuple(_survey(v, f"{where}.surveys[{j}]") for j, v in enumerate(surveys)),
+        )
+        try:  # the open-door total comes from the round; codes and weights can be checked now
+            check_weights(spec.components(entry, open_door_total=0.0), spec.total_weight)
+        except ScoringInputError as exc:
+            raise ScoringInputError(f"{where}: {exc}") from None
+        entries.append(entry)
+    return CompositeSpec(spec.open_door_weight, tuple(entries), spec.total_weight)
+
+
+def _target(value, where: str) -> TargetIndicator:
+    allowed = {"code", "title", "actual", "target", "weight", "direction", "floor", "worst"}
+    obj = _object(value, where, allowed, {"code", "actual", "target", "weight"})
+    worst = obj.get("worst")
+    indicator = TargetIndicator(
+        code=_str(obj["code"], f"{where}.code"),
+        actual=_number(obj["actual"], f"{where}.actual"),
+        target=_number(obj["target"], f"{where}.target"),
+        weight=_number(obj["weight"], f"{where}.weight"),
+        direction=_str(obj.get("direction", "higher"), f"{where}.direction"),
+        floor=_number(obj.get("floor", 0.0), f"{where}.floor"),
+        worst=None if worst is None else _number(worst, f"{where}.worst"),
+        title=str(obj.get("title", "")),
+    )
+    return _scorable(indicator, where)
+
+
+def _survey(value, where: str) -> SurveyComponent:
+    obj = _object(value, where, {"code", "title", "value", "weight", "scale"}, {"code", "value", "weight"})
+    survey = SurveyComponent(
+        code=_str(obj["code"], f"{where}.code"),
+        value=_number(obj["value"], f"{where}.value"),
+        weight=_number(obj["weight"], f"{where}.weight"),
+        scale=_str(obj.get("scale", "percent"), f"{where}.scale"),
+        title=str(obj.get("title", "")),
+    )
+    return _scorable(survey, where)
+
+
+def _scorable(component, where: str):
+    """The component, once its own values are known to score (range, direction, scale)."""
+    try:
+        component.score()
+    except ScoringInputError as exc:
+        raise ScoringInputError(f"{where}: {exc}") from None
+    return component
+
+
 # --------------------------------------------------------------------------- output
 
 
-def result_json(result) -> str:
-    """The result as indented JSON text (``nan`` already turned into ``null``)."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+def result_json(result, composite: RoundComposite | None = None) -> str:
+    """The result (and the composite, if any) as indented JSON text (``nan`` already turned into ``null``)."""
+    document = result.to_dict()
+    if composite is not None:
+        document["composite"] = composite.to_dict()
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def output_tables(result, composite: RoundComposite | None = None) -> dict[str, tuple[tuple[str, ...], list[dict]]]:
+    """Every table to export, name -> (columns, rows): the round's, then the composite's."""
+    tables = {name: (TABLE_COLUMNS[name], rows) for name, rows in result.tables().items()}
+    if composite is not None:
+        tables.update((name, (COMPOSITE_COLUMNS[name], rows)) for name, rows in composite.tables().items())
+    return tables
 
 
 def table_csv(rows: list[Mapping], columns: tuple[str, ...] | None = None) -> str:
@@ -374,16 +492,14 @@ def table_csv(rows: list[Mapping], columns: tuple[str, ...] | None = None) -> st
     return buffer.getvalue()
 
 
-def write_outputs(result, out_dir: str | Path) -> list[Path]:
-    """Write ``result.json`` and one ``<table>.csv`` per table into ``out_dir``."""
-    from scoring.engine import TABLE_COLUMNS
-
+def write_outputs(result, out_dir: str | Path, composite: RoundComposite | None = None) -> list[Path]:
+    """Write ``result.json`` and one ``<table>.csv`` per table (:func:`output_tables`) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "result.json"]
-    written[0].write_text(result_json(result) + "\n", encoding="utf-8")
-    for name, rows in result.tables().items():
+    written[0].write_text(result_json(result, composite) + "\n", encoding="utf-8")
+    for name, (columns, rows) in output_tables(result, composite).items():
         path = out / f"{name}.csv"
-        path.write_text(table_csv(rows, TABLE_COLUMNS.get(name)), encoding="utf-8")
+        path.write_text(table_csv(rows, columns), encoding="utf-8")
         written.append(path)
     return written

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import sparse, stats
 
+from scoring._validate import as_matrix, check_confidence, first_cell
 from scoring.types import ScoringInputError
 
 __all__ = [
@@ -50,34 +52,21 @@ _KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # --------------------------------------------------------------------------- #
 
 
-def _as_matrix(x, what: str, rows: str, cols: str) -> np.ndarray:
-    """Return ``x`` as a 2-D float array or raise naming what is wrong."""
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ScoringInputError(f"{what}: values must be numbers ({exc})") from None
-    if arr.ndim != 2:
-        raise ScoringInputError(f"{what}: expected a 2-D array of {rows} x {cols}, got {arr.ndim}-D")
-    if np.isinf(arr).any():
-        r, c = np.argwhere(np.isinf(arr))[0]
-        raise ScoringInputError(f"{what}: infinite value at {rows[:-1]} {r}, {cols[:-1]} {c}")
-    return arr
-
-
-def _require_complete(arr: np.ndarray, what: str, rows: str, cols: str) -> None:
+def _complete_matrix(x, what: str, rows: str, cols: str) -> np.ndarray:
+    """A complete (no ``nan``) matrix of at least 2 ``rows`` x 2 ``cols``, or an error naming the cell."""
+    arr = as_matrix(x, what, rows, cols)
     if np.isnan(arr).any():
-        r, c = np.argwhere(np.isnan(arr))[0]
+        r, c = first_cell(np.isnan(arr))
         raise ScoringInputError(
             f"{what}: missing value (nan) at {rows[:-1]} {r}, {cols[:-1]} {c}; "
             f"this coefficient needs a complete {rows} x {cols} matrix"
         )
-
-
-def _check_confidence(confidence: float) -> float:
-    confidence = float(confidence)
-    if not 0.0 < confidence < 1.0:
-        raise ScoringInputError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-    return confidence
+    n_rows, n_cols = arr.shape
+    if n_rows < 2:
+        raise ScoringInputError(f"{what}: need at least 2 {rows} (rows), got {n_rows}")
+    if n_cols < 2:
+        raise ScoringInputError(f"{what}: need at least 2 {cols} (columns), got {n_cols}")
+    return arr
 
 
 # --------------------------------------------------------------------------- #
@@ -204,15 +193,10 @@ def icc(x, kind: str, confidence: float = 0.95) -> ICCResult:
     >>> [round(b, 3) for b in icc(x, "ICC(2,1)").ci]
     [0.019, 0.761]
     """
-    arr = _as_matrix(x, "icc", "targets", "raters")
-    _require_complete(arr, "icc", "targets", "raters")
+    arr = _complete_matrix(x, "icc", "targets", "raters")
     n, k = arr.shape
-    if n < 2:
-        raise ScoringInputError(f"icc: need at least 2 targets (rows), got {n}")
-    if k < 2:
-        raise ScoringInputError(f"icc: need at least 2 raters (columns), got {k}")
     canonical = _icc_kind(kind, k)
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     tail = (1.0 - confidence) / 2.0
 
     grand = arr.mean()
@@ -414,7 +398,7 @@ def krippendorff_alpha(x, level: str = "interval") -> KrippendorffResult:
     """
     if level not in _KRIPPENDORFF_LEVELS:
         raise ScoringInputError(f"unknown level {level!r}; use one of {', '.join(_KRIPPENDORFF_LEVELS)}")
-    arr = _as_matrix(x, "krippendorff_alpha", "raters", "units")
+    arr = as_matrix(x, "krippendorff_alpha", "raters", "units")
     n_raters, n_units_all = arr.shape
     if n_raters < 2:
         raise ScoringInputError(
@@ -427,7 +411,7 @@ def krippendorff_alpha(x, level: str = "interval") -> KrippendorffResult:
     if not pairable.any():
         raise ScoringInputError("krippendorff_alpha: no unit has values from two or more raters")
     if level == "ratio" and (arr[present] < 0).any():
-        r, c = np.argwhere(present & (np.nan_to_num(arr, nan=0.0) < 0))[0]
+        r, c = first_cell(present & (np.nan_to_num(arr, nan=0.0) < 0))
         raise ScoringInputError(
             f"krippendorff_alpha: ratio level needs non-negative values; rater {r}, unit {c} has {arr[r, c]:g}"
         )
@@ -469,27 +453,21 @@ def krippendorff_alpha(x, level: str = "interval") -> KrippendorffResult:
 
     d_o = float(o_ck @ d2_pairs) / n
     d_e = expected_sum / (n * (n - 1.0))
-    n_units = int(pairable.sum())
-    if distinct.size < 2:
-        return KrippendorffResult(
-            value=np.nan,
-            level=level,
-            n_units=n_units,
-            n_values=int(n),
-            observed_disagreement=d_o,
-            expected_disagreement=d_e,
-            n_raters=n_raters,
-            reason="every pairable value is the same: expected disagreement is zero and alpha is undefined",
-        )
-    return KrippendorffResult(
-        value=1.0 - d_o / d_e,
+    result = partial(
+        KrippendorffResult,
         level=level,
-        n_units=n_units,
+        n_units=int(pairable.sum()),
         n_values=int(n),
         observed_disagreement=d_o,
         expected_disagreement=d_e,
         n_raters=n_raters,
     )
+    if distinct.size < 2:
+        return result(
+            value=np.nan,
+            reason="every pairable value is the same: expected disagreement is zero and alpha is undefined",
+        )
+    return result(value=1.0 - d_o / d_e)
 
 
 # --------------------------------------------------------------------------- #
@@ -565,43 +543,25 @@ def kendall_w(x) -> KendallWResult:
     >>> round(kendall_w(x).value, 3)
     0.568
     """
-    arr = _as_matrix(x, "kendall_w", "raters", "objects")
-    _require_complete(arr, "kendall_w", "raters", "objects")
+    arr = _complete_matrix(x, "kendall_w", "raters", "objects")
     m, n = arr.shape
-    if m < 2:
-        raise ScoringInputError(f"kendall_w: need at least 2 raters (rows), got {m}")
-    if n < 2:
-        raise ScoringInputError(f"kendall_w: need at least 2 objects (columns), got {n}")
     ranks = stats.rankdata(arr, axis=1)
     rank_sums = ranks.sum(axis=0)
     s = float(((rank_sums - m * (n + 1) / 2.0) ** 2).sum())
     ties = float(_tie_sums(np.sort(arr, axis=1)).sum())
     denominator = m**2 * (n**3 - n) - m * ties
     dof = n - 1
+    result = partial(KendallWResult, dof=dof, n_raters=m, n_objects=n, rank_sums=rank_sums, tie_correction=ties)
     if denominator <= 0:
-        return KendallWResult(
+        return result(
             value=np.nan,
             statistic=np.nan,
-            dof=dof,
             pvalue=np.nan,
-            n_raters=m,
-            n_objects=n,
-            rank_sums=rank_sums,
-            tie_correction=ties,
             reason="every rater gave all objects the same score: W is undefined",
         )
     w = 12.0 * s / denominator
     chi2 = m * (n - 1) * w
-    return KendallWResult(
-        value=w,
-        statistic=chi2,
-        dof=dof,
-        pvalue=float(stats.chi2.sf(chi2, dof)),
-        n_raters=m,
-        n_objects=n,
-        rank_sums=rank_sums,
-        tie_correction=ties,
-    )
+    return result(value=w, statistic=chi2, pvalue=float(stats.chi2.sf(chi2, dof)))
 
 
 # --------------------------------------------------------------------------- #
@@ -665,8 +625,8 @@ def cronbach_alpha(x, confidence: float = 0.95) -> CronbachResult:
     >>> round(cronbach_alpha(x).value, 2)
     0.91
     """
-    arr = _as_matrix(x, "cronbach_alpha", "cases", "items")
-    confidence = _check_confidence(confidence)
+    arr = as_matrix(x, "cronbach_alpha", "cases", "items")
+    confidence = check_confidence(confidence)
     n_all, k = arr.shape
     if k < 2:
         raise ScoringInputError(f"cronbach_alpha: need at least 2 items (columns), got {k}")
@@ -681,26 +641,12 @@ def cronbach_alpha(x, confidence: float = 0.95) -> CronbachResult:
         )
     item_var = used.var(axis=0, ddof=1)
     total_var = float(used.sum(axis=1).var(ddof=1))
+    result = partial(CronbachResult, confidence=confidence, n_cases=n, n_items=k, n_dropped=dropped)
     if total_var <= 1e-13 * max(1.0, float(item_var.sum())):
-        return CronbachResult(
-            value=np.nan,
-            ci=(np.nan, np.nan),
-            confidence=confidence,
-            n_cases=n,
-            n_items=k,
-            n_dropped=dropped,
-            reason="the case totals have zero variance: alpha is undefined",
-        )
+        return result(value=np.nan, ci=(np.nan, np.nan), reason="the case totals have zero variance: alpha is undefined")
     alpha = k / (k - 1.0) * (1.0 - float(item_var.sum()) / total_var)
     tail = (1.0 - confidence) / 2.0
     df1, df2 = n - 1, (n - 1) * (k - 1)
     low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - tail, df1, df2)
     high = 1.0 - (1.0 - alpha) * stats.f.ppf(tail, df1, df2)
-    return CronbachResult(
-        value=alpha,
-        ci=(float(low), float(high)),
-        confidence=confidence,
-        n_cases=n,
-        n_items=k,
-        n_dropped=dropped,
-    )
+    return result(value=alpha, ci=(float(low), float(high)))

@@ -190,3 +190,108 @@ def test_python_dash_m_scoring_runs_as_a_module(files):
     assert proc.returncode == 2
     assert proc.stderr == f"error: {scores}: line 4 (data row 3): unit 'u01', rater 'r02', criterion 'rights.3': points 3.5 are above the maximum 3\n"
     assert proc.stdout == ""
+
+
+# --- the optional composite section ---------------------------------------------------------
+
+
+def add_composite(config: dict, weights: tuple[float, float, float] = (60, 20, 20)) -> None:
+    """u01: open door + the 90% card-rate target + a satisfaction share; u02: open door + a survey score."""
+    config["composite"] = {
+        "open_door_weight": weights[0],
+        "units": [
+            {
+                "unit": "u01",
+                "targets": [{"code": "mutual_aid_card_rate", "actual": 0.81, "target": 0.90, "weight": weights[1]}],
+                "surveys": [{"code": "member_satisfaction", "value": 0.75, "weight": weights[2], "scale": "share"}],
+            },
+            {"unit": "u02", "surveys": [{"code": "member_satisfaction", "value": 80, "weight": 40}]},
+        ],
+    }
+
+
+def test_cli_composite_combines_the_round_totals_with_targets_and_surveys(files, capsys):
+    scores, cfg, config, _ = files
+    add_composite(config)
+    cfg.write_text(json.dumps(config), encoding="utf-8")
+
+    code = main([str(scores), str(cfg)])
+
+    out = json.loads(capsys.readouterr().out)
+    total = {u["unit"]: u["total"] for u in out["unit_results"]}
+    first, second = out["composite"]["units"]
+    assert code == 0
+    assert (out["composite"]["open_door_weight"], out["composite"]["total_weight"]) == (60.0, 100.0)
+    # u01: 60% of its open-door total; card rate 0.81 against 0.90 scores 90 -> 90 * 20/100 = 18;
+    # satisfaction share 0.75 scores 75 -> 75 * 20/100 = 15
+    assert [c["code"] for c in first["components"]] == ["open_door", "mutual_aid_card_rate", "member_satisfaction"]
+    assert [c["contribution"] for c in first["components"]] == pytest.approx([0.6 * total["u01"], 18.0, 15.0], abs=1e-9)
+    assert first["score"] == pytest.approx(0.6 * total["u01"] + 33.0, abs=1e-9)
+    assert first["note"] == ""
+    # u02: 60% of its total + a survey score of 80 at weight 40 -> 32
+    assert second["score"] == pytest.approx(0.6 * total["u02"] + 32.0, abs=1e-9)
+    assert [u["unit"] for u in out["composite"]["units"]] == ["u01", "u02"]
+
+
+def test_cli_composite_tables_are_printed_and_written(files, tmp_path, capsys):
+    scores, cfg, config, _ = files
+    add_composite(config)
+    cfg.write_text(json.dumps(config), encoding="utf-8")
+
+    assert main([str(scores), str(cfg), "--format", "csv"]) == 0
+    printed = capsys.readouterr().out
+    out_dir = tmp_path / "out"
+    assert main([str(scores), str(cfg), "--out", str(out_dir)]) == 0
+
+    headings = [line for line in printed.splitlines() if line.startswith("# table: ")]
+    assert headings == [f"# table: {n}" for n in TABLE_COLUMNS] + ["# table: composite", "# table: composite_components"]
+    with (out_dir / "composite.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with (out_dir / "composite_components.csv").open(encoding="utf-8") as f:
+        parts = list(csv.DictReader(f))
+    result = json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
+    assert [(r["unit"], float(r["score"])) for r in rows] == [(u["unit"], u["score"]) for u in result["composite"]["units"]]
+    assert [(p["unit"], p["code"]) for p in parts] == [
+        ("u01", "open_door"),
+        ("u01", "mutual_aid_card_rate"),
+        ("u01", "member_satisfaction"),
+        ("u02", "open_door"),
+        ("u02", "member_satisfaction"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: add_composite(c, weights=(60, 20, 15)),
+            "composite.units[0]: component weights add up to 95, not 100 "
+            "(open_door=60, mutual_aid_card_rate=20, member_satisfaction=15)",
+        ),
+        (
+            lambda c: (add_composite(c), c["composite"]["units"][1].update(unit="u99")),
+            "composite.units[1].unit: 'u99' is not in units",
+        ),
+        (
+            lambda c: (add_composite(c), c["composite"]["units"][0]["surveys"][0].update(value=1.5)),
+            "composite.units[0].surveys[0]: survey 'member_satisfaction': share 1.5 lies outside 0..1",
+        ),
+        (
+            lambda c: (add_composite(c), c["composite"]["units"][0]["targets"][0].pop("target")),
+            "composite.units[0].targets[0]: missing key 'target'",
+        ),
+        (
+            lambda c: (add_composite(c), c["composite"].update(weights=1)),
+            "composite: unknown key 'weights' (allowed: open_door_weight, total_weight, units)",
+        ),
+    ],
+)
+def test_cli_bad_composite_exits_2_naming_the_json_path(files, capsys, change, message):
+    scores, cfg, config, _ = files
+    change(config)
+    cfg.write_text(json.dumps(config), encoding="utf-8")
+
+    code = main([str(scores), str(cfg)])
+
+    assert code == 2
+    assert capsys.readouterr().err == f"error: {cfg}: {message}\n"

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.composite import OpenDoorComponent, SurveyComponent, TargetIndicator, composite_score
+from scoring.composite import (
+    CompositeSpec,
+    OpenDoorComponent,
+    SurveyComponent,
+    TargetIndicator,
+    UnitComposite,
+    check_weights,
+    composite_score,
+    round_composites,
+)
 from scoring.types import ScoringInputError
 
 TOL = 1e-12
@@ -108,3 +117,47 @@ def test_composite_to_dict_lists_every_component():
         "contribution": pytest.approx(15.0, abs=TOL),
         "rule": "linear from 0 (0) to target 0.9 (100), capped",
     }
+
+
+def test_check_weights_reads_only_codes_and_weights():
+    # an out-of-range total is the component's own business: check_weights accepts it
+    assert check_weights([OpenDoorComponent(total=500.0, weight=70), SurveyComponent("s", 50.0, 30)]) == 100.0
+    with pytest.raises(ScoringInputError, match=r"^component weights add up to 95, not 100 \(open_door=70, s=25\)$"):
+        check_weights([OpenDoorComponent(total=50.0, weight=70), SurveyComponent("s", 50.0, 25)])
+
+
+def _card_spec() -> CompositeSpec:
+    card = TargetIndicator("card", 0.81, 0.90, 40)
+    return CompositeSpec(60, (UnitComposite("u1", (card,)), UnitComposite("u2", (card,)), UnitComposite("u3", (card,))))
+
+
+def test_round_composites_takes_the_open_door_total_from_the_round():
+    # u1: 41.25 of a 50-point framework is 82.5 -> 82.5 * 0.6 = 49.5; card 0.81/0.90 = 90 -> 90 * 0.4 = 36
+    res = round_composites(_card_spec(), {"u1": 41.25, "u2": 25.0, "u3": 50.0}, scale=50.0)
+
+    assert [u.unit for u in res.units] == ["u1", "u2", "u3"]
+    assert [u.result.score for u in res.units] == pytest.approx([85.5, 30.0 + 36.0, 60.0 + 36.0], abs=TOL)
+    assert res.units[0].result.components[0].rule == "100 * total / 50"
+    assert res.tables()["composite"][0] == {"unit": "u1", "score": pytest.approx(85.5, abs=TOL), "total_weight": 100.0, "note": ""}
+
+
+def test_round_composites_without_a_total_gives_no_number_and_says_why():
+    res = round_composites(_card_spec(), {"u1": float("nan"), "u2": 70.0}, notes={"u1": "no rater scored area(s) B"})
+
+    assert [u.result is None for u in res.units] == [True, False, True]
+    assert res.units[0].note == "no open-door total: no rater scored area(s) B; no composite"
+    assert res.units[2].note == "no open-door total: the round has no score for this unit; no composite"
+    assert res.to_dict()["units"][0] == {
+        "unit": "u1",
+        "score": None,
+        "total_weight": 100.0,
+        "components": [],
+        "note": "no open-door total: no rater scored area(s) B; no composite",
+    }
+    assert [row["unit"] for row in res.tables()["composite_components"]] == ["u2", "u2"]
+
+
+def test_round_composites_error_names_the_unit():
+    spec = CompositeSpec(60, (UnitComposite("u1", (SurveyComponent("s", 50.0, 30),)),))
+    with pytest.raises(ScoringInputError, match=r"^unit 'u1': component weights add up to 90, not 100"):
+        round_composites(spec, {"u1": 70.0})

@@ -92,6 +92,15 @@ def test_unit_whose_every_card_is_recused_has_no_total_and_says_why(small_round)
     assert sorted(res.ranks[1:].tolist()) == [1.0, 2.0, 3.0]
 
 
+def test_rater_model_names_units_and_raters_by_id(small_round):
+    # u01 is scored only by r01, who belongs to u01: the rater model sees no card for u01
+    scores = tuple(s for s in small_round.scores if s.unit != "u01" or s.rater == "r01")
+    res = run_round(**{**small_round.kwargs(), "scores": scores})
+    assert (res.effects.unit_ids, res.effects.rater_ids) == (res.units, res.raters)
+    assert "units [u01] have no scores" in res.effects_note
+    assert [row["explanation"].split(":")[0] for row in res.tables()["raters"]] == [f"rater {r}" for r in res.raters]
+
+
 def test_round_with_one_rater_after_recusal_raises_naming_the_rater():
     fw = one_area_framework(10.0, 1)
     raters = {"r1": RaterInfo("r1"), "r2": RaterInfo("r2", home_unit="u1")}

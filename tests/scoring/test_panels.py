@@ -20,13 +20,11 @@ from scoring.panels import (
     PanelInfeasible,
     RotatingPanelSpec,
     SolveStatus,
-    _diagnose,
-    _Inputs,
-    _Problem,
-    _status_of,
     form_committees,
     form_rotating_panels,
 )
+from scoring.panels._diagnose import diagnose
+from scoring.panels._model import Inputs, Problem, status_of
 from scoring.recusal import RecusalRules, Relationship, check
 from scoring.types import RaterInfo, RaterType, ScoringInputError, UnitInfo
 
@@ -473,7 +471,7 @@ def test_rotating_milp_infeasibility_names_units_per_panel_and_min_raters():
 def test_diagnose_without_a_single_culprit_says_several_families_conflict():
     # An untagged contradiction (x >= 1 and x <= 0) that no family relaxation removes.
     def build(eligible):
-        problem = _Problem()
+        problem = Problem()
         x = problem.add_variables((1,), upper=1.0, integer=True)
         problem.add_row(x, 1.0, 1, 1)
         problem.add_row(x, 1.0, 0, 0)
@@ -481,9 +479,9 @@ def test_diagnose_without_a_single_culprit_says_several_families_conflict():
         return problem
 
     raters, units = [RaterInfo("R1")], [UnitInfo("U1")]
-    inputs = _Inputs.build(raters, units, RecusalRules(), None)
+    inputs = Inputs.build(raters, units, RecusalRules(), None)
 
-    found = _diagnose(build, inputs, [(ConstraintFamily.PANEL_SIZE, False), (ConstraintFamily.RECUSAL, True)], 5.0)
+    found = diagnose(build, inputs, [(ConstraintFamily.PANEL_SIZE, False), (ConstraintFamily.RECUSAL, True)], 5.0)
 
     assert [e.constraint for e in found] == [ConstraintFamily.PANEL_SIZE]
     assert found[0].message == (
@@ -496,11 +494,11 @@ def test_diagnose_without_a_single_culprit_says_several_families_conflict():
 
 
 def test_status_of_maps_milp_codes():
-    assert _status_of(OptimizeResult(status=0, x=np.zeros(1))) is SolveStatus.OPTIMAL
-    assert _status_of(OptimizeResult(status=1, x=np.zeros(1))) is SolveStatus.TIME_LIMIT_FEASIBLE
-    assert _status_of(OptimizeResult(status=1, x=None)) is SolveStatus.TIME_LIMIT_NO_SOLUTION
-    assert _status_of(OptimizeResult(status=2, x=None)) is SolveStatus.INFEASIBLE
-    assert _status_of(OptimizeResult(status=4, x=None)) is SolveStatus.SOLVER_ERROR
+    assert status_of(OptimizeResult(status=0, x=np.zeros(1))) is SolveStatus.OPTIMAL
+    assert status_of(OptimizeResult(status=1, x=np.zeros(1))) is SolveStatus.TIME_LIMIT_FEASIBLE
+    assert status_of(OptimizeResult(status=1, x=None)) is SolveStatus.TIME_LIMIT_NO_SOLUTION
+    assert status_of(OptimizeResult(status=2, x=None)) is SolveStatus.INFEASIBLE
+    assert status_of(OptimizeResult(status=4, x=None)) is SolveStatus.SOLVER_ERROR
 
 
 def test_rotating_time_limit_without_solution_says_so():

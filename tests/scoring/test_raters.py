@@ -586,6 +586,89 @@ def test_rater_flags_panels_of_wrong_length_raise():
         rater_flags(x, additive_effects(x), panels=["a", "b", "c"])
 
 
+# ----------------------------------------------------------------------------
+# naming units and raters by id
+
+
+# Units A, B share raters r1, r2; unit C has only r3; unit D and rater r4 have no score.
+SPLIT = np.array([[1.0, 2.0, NAN, NAN], [3.0, 4.5, NAN, NAN], [NAN, NAN, 5.0, NAN], [NAN, NAN, NAN, NAN]])
+SPLIT_UNITS, SPLIT_RATERS = ["A", "B", "C", "D"], ["r1", "r2", "r3", "r4"]
+
+
+def test_additive_effects_note_names_units_and_raters_by_index_without_ids():
+    note = additive_effects(SPLIT).note
+
+    assert "2 separate groups share no rater (units [0, 1], units [2])" in note
+    assert "units [3] have no scores" in note
+    assert "raters [3] scored nothing" in note
+    assert "rater 2 is the only rater of their group" in note
+    assert "unit 2 shares no rater with any other unit" in note
+
+
+def test_additive_effects_note_names_units_and_raters_by_id_when_given():
+    fit = additive_effects(SPLIT, unit_ids=SPLIT_UNITS, rater_ids=SPLIT_RATERS)
+
+    assert "2 separate groups share no rater (units [A, B], units [C])" in fit.note
+    assert "units [D] have no scores" in fit.note
+    assert "raters [r4] scored nothing" in fit.note
+    assert "rater r3 is the only rater of their group" in fit.note
+    assert "unit C shares no rater with any other unit" in fit.note
+    assert (fit.unit_ids, fit.rater_ids) == (tuple(SPLIT_UNITS), tuple(SPLIT_RATERS))
+
+
+def test_additive_effects_ids_change_no_number():
+    plain = additive_effects(CATALYST, shrinkage=1.0)
+    named = additive_effects(CATALYST, shrinkage=1.0, unit_ids=list("wxyz"), rater_ids=["b1", "b2", "b3", "b4"])
+
+    for field in ("unit_effects", "rater_effects", "unit_se", "rater_se", "adjusted", "residuals", "leverage"):
+        np.testing.assert_array_equal(getattr(named, field), getattr(plain, field))
+
+
+def test_additive_effects_errors_name_raters_and_units_by_id():
+    with pytest.raises(ScoringInputError, match=r"only rater r1 of 2 has any score"):
+        additive_effects(np.array([[60.0, NAN], [70.0, NAN]]), rater_ids=["r1", "r2"])
+    with pytest.raises(ScoringInputError, match=r"^unit B, rater r2: score inf is not finite"):
+        additive_effects(np.array([[1.0, 2.0], [3.0, np.inf]]), unit_ids=["A", "B"], rater_ids=["r1", "r2"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rater_ids": ["r1", "r2"]}, r"^rater_ids has 2 ids but x has 4 raters \(columns\)$"),
+        ({"unit_ids": ["A"]}, r"^unit_ids has 1 ids but x has 4 units \(rows\)$"),
+        ({"rater_ids": "r1r2"}, r"^rater_ids must be a sequence of ids, not the string 'r1r2'$"),
+    ],
+)
+def test_additive_effects_ids_of_the_wrong_length_raise(kwargs, message):
+    with pytest.raises(ScoringInputError, match=message):
+        additive_effects(SPLIT, **kwargs)
+
+
+def test_rater_flags_explanations_name_raters_by_the_fit_ids():
+    fit = additive_effects(SPLIT, unit_ids=SPLIT_UNITS, rater_ids=SPLIT_RATERS)
+
+    flags = rater_flags(SPLIT, fit)
+
+    assert [f.explanation.split(":")[0] for f in flags] == ["rater r1", "rater r2", "rater r3", "rater r4"]
+    assert flags[2].explanation == "rater r3: 1 score, not enough data to judge (at least 2 are needed); no flag."
+    assert [f.rater for f in flags] == [0, 1, 2, 3]  # the index stays the field
+
+
+def test_rater_flags_explicit_rater_ids_override_and_default_is_the_index():
+    x = _round(np.random.default_rng(1))
+    x[:, 4] += 15.0
+    fit = additive_effects(x)
+    ids = [f"rep{i:02d}" for i in range(x.shape[1])]
+
+    by_index = rater_flags(x, fit)
+    by_id = rater_flags(x, fit, rater_ids=ids)
+
+    assert by_index[4].explanation.startswith("rater 4: lenient: ")
+    assert by_id[4].explanation == by_index[4].explanation.replace("rater 4:", "rater rep04:", 1)
+    with pytest.raises(ScoringInputError, match=r"^rater_ids has 3 ids but x has 12 raters \(columns\)$"):
+        rater_flags(x, fit, rater_ids=ids[:3])
+
+
 def test_rater_flags_compare_raters_within_their_component_only():
     # two separate groups with very different score levels: nobody is lenient
     rng = np.random.default_rng(50)
