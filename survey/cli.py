@@ -62,6 +62,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    from survey.cli_questionnaires import questionnaire_group
+
+    app.cli.add_command(questionnaire_group)
 
 
 @click.command("create-user")

@@ -5,24 +5,42 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from survey import demo_data as data
 from survey.extensions import db
-from survey.models import OrgLevel, OrgUnit, RaterType, RepresentativeProfile, Role, UnitKind, User
+from survey.models import (
+    OrgLevel,
+    OrgUnit,
+    Questionnaire,
+    QuestionnaireKind,
+    RaterType,
+    RepresentativeProfile,
+    Response,
+    ResponseStatus,
+    Role,
+    UnitKind,
+    User,
+)
 from survey.services.accounts import hash_password
+from survey.services.distribution import set_participation_target
+from survey.services.questionnaires import create_questionnaire, publish_questionnaire
+from survey.services.questionnaires import spec_of as _spec_of
 
 
 @dataclass
 class DemoSummary:
     created_units: int = 0
     created_users: int = 0
+    created_questionnaires: int = 0
+    created_responses: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
 
     def describe(self) -> str:
         state = (
-            f"Demo scenario loaded: {self.created_units} units and {self.created_users} accounts created."
-            if self.created_units or self.created_users
+            f"Demo scenario loaded: {self.created_units} units, {self.created_users} accounts, "
+            f"{self.created_questionnaires} questionnaires and {self.created_responses} responses created."
+            if self.created_units or self.created_users or self.created_questionnaires
             else "Demo scenario already present: nothing to add."
         )
         lines = [state, "Demo logins (role  username  password):"]
@@ -38,6 +56,7 @@ def load_demo_scenario() -> DemoSummary:
     units = _load_units(rng, summary)
     _load_accounts(summary)
     _load_representatives(units, summary)
+    _load_questionnaires(units, summary)
     db.session.flush()
     return summary
 
@@ -150,3 +169,56 @@ def _load_representatives(units: dict[str, OrgUnit], summary: DemoSummary) -> No
         db.session.add(user)
         summary.created_users += 1
     summary.logins.append(("representative", "rep01 … rep27", data.REPRESENTATIVE_PASSWORD))
+
+
+#: Public link names of the demo questionnaires.
+NEEDS_SLUG = "xicheng-needs-2016"
+CHAIR_SLUG = "shichahai-chair-2016"
+#: The seeds' member-needs survey had 20,000 responses.
+NEEDS_RESPONSES = 20_000
+CHAIR_RESPONSES = 300
+
+
+def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> None:
+    """The 2016 needs survey (published, 20,000 responses) and Shichahai's chair rating."""
+    from survey.demo_questionnaires import chair_satisfaction_questionnaire, needs_questionnaire
+    from survey.demo_responses import demo_units
+
+    all_units = demo_units()
+    chair_units = [u for u in all_units if u[0].startswith("SCH-E")]
+    plans = [
+        (NEEDS_SLUG, needs_questionnaire(), QuestionnaireKind.NEEDS, NEEDS_RESPONSES, all_units),
+        (CHAIR_SLUG, chair_satisfaction_questionnaire(), QuestionnaireKind.SATISFACTION, CHAIR_RESPONSES, chair_units),
+    ]
+    for slug, spec, kind, n, respondent_units in plans:
+        if db.session.scalar(select(Questionnaire.id).where(Questionnaire.slug == slug)) is not None:
+            continue
+        questionnaire = create_questionnaire(spec=spec, kind=kind, slug=slug)
+        publish_questionnaire(questionnaire=questionnaire)
+        summary.created_questionnaires += 1
+        summary.created_responses += _insert_synthetic_responses(questionnaire, n, respondent_units, units)
+        if kind is QuestionnaireKind.SATISFACTION:
+            for code, *_rest in respondent_units:  # the Shichahai target: over 60% of members
+                set_participation_target(questionnaire=questionnaire, unit=units[code], rate=0.6)
+
+
+def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent_units, units) -> int:
+    """Bulk insert: one executemany, not 20,000 ORM objects."""
+    from survey.demo_responses import synthetic_responses
+
+    version_id = questionnaire.versions[-1].id
+    rows = [
+        {
+            "questionnaire_id": questionnaire.id,
+            "version_id": version_id,
+            "client_id": f"demo-{questionnaire.slug}-{i:06d}",
+            "status": ResponseStatus.SUBMITTED,
+            "answers": r.answers,
+            "unit_id": units[r.unit_code].id,
+            "started_on": r.submitted_on,
+            "submitted_on": r.submitted_on,
+        }
+        for i, r in enumerate(synthetic_responses(_spec_of(questionnaire.versions[-1]), n, units=respondent_units))
+    ]
+    db.session.execute(insert(Response), rows)
+    return len(rows)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from forms.questionnaire.checks import Problem, publish_problems
@@ -24,8 +25,19 @@ class PublishBlocked(DomainError):
     status_code = 409
 
     def __init__(self, problems: list[Problem]):
-        super().__init__(_("The questionnaire has %(n)d problems that block publishing.", n=len(problems)))
+        super().__init__(
+            ngettext(
+                "The questionnaire has %(num)d problem that blocks publishing.",
+                "The questionnaire has %(num)d problems that block publishing.",
+                len(problems),
+            )
+        )
         self.problems = problems
+
+
+def _display_title(spec: Spec) -> str:
+    """The list title: Chinese, or English for forms written only in English."""
+    return (spec.title.zh or spec.title.en or "")[:300]
 
 
 def new_slug() -> str:
@@ -41,7 +53,7 @@ def create_questionnaire(
         raise Conflict(_("The link name %(slug)s is already in use.", slug=slug))
     questionnaire = Questionnaire(
         slug=slug or new_slug(),
-        title=spec.title.zh[:300],
+        title=_display_title(spec),
         kind=kind,
         anonymous=spec.anonymous,
         created_by_id=created_by.id if created_by else None,
@@ -78,7 +90,7 @@ def edit_questionnaire(*, questionnaire: Questionnaire, spec: Spec) -> Questionn
         questionnaire.versions.append(version)
     else:
         version.spec = spec.to_dict()
-    questionnaire.title = spec.title.zh[:300]
+    questionnaire.title = _display_title(spec)
     questionnaire.anonymous = spec.anonymous
     db.session.flush()
     return version

@@ -6,7 +6,18 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from survey.extensions import db
-from survey.models import OrgLevel, OrgUnit, RaterType, RepresentativeProfile, Role, UnitKind, User
+from survey.models import (
+    OrgLevel,
+    OrgUnit,
+    Questionnaire,
+    QuestionnaireStatus,
+    RaterType,
+    RepresentativeProfile,
+    Response,
+    Role,
+    UnitKind,
+    User,
+)
 
 
 def _user(app, username: str) -> User | None:
@@ -85,6 +96,16 @@ def test_demo_loads_the_seeds_scenario_once(app):
         assert {f"XC-D0{i}" for i in range(1, 10)} <= homes
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
         assert roles == {Role.ADMIN: 1, Role.STAFF: 2, Role.EVALUATOR: 1, Role.REPRESENTATIVE: 27}
+        # The seeds' 2016 needs survey with its 20,000 responses, and Shichahai's chair rating.
+        per_questionnaire = dict(
+            db.session.execute(
+                select(Questionnaire.slug, func.count(Response.id))
+                .join(Response, Response.questionnaire_id == Questionnaire.id)
+                .where(Questionnaire.status == QuestionnaireStatus.PUBLISHED, Response.submitted_on.is_not(None))
+                .group_by(Questionnaire.slug)
+            ).all()
+        )
+        assert per_questionnaire == {"xicheng-needs-2016": 20_000, "shichahai-chair-2016": 300}
     second = runner.invoke(args=["demo"])
     assert "already present" in second.output
 
