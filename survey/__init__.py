@@ -107,6 +107,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(staff.bp)
+    from survey.views import respond
+
+    app.register_blueprint(respond.bp)
+    from survey.views import api
+
+    app.register_blueprint(api.bp)
+    from survey.views import questionnaires
+
+    app.register_blueprint(questionnaires.bp)
+    from survey.views import builder
+
+    app.register_blueprint(builder.bp)
 
 
 def _register_hooks(app: Flask) -> None:

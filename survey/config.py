@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "TIMEZONE": "Asia/Shanghai",  # times staff type and read; stored in UTC
     "LANGUAGES": ["zh_CN", "en"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -31,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    # Over HTTPS the Referer must be this host too; a WeChat mini-program cannot set its
+    # Referer, so a deployment that serves one sets KAIMEN_WTF_CSRF_SSL_STRICT=false.
+    "WTF_CSRF_SSL_STRICT": True,
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
     "CHECK_SCHEMA": True,

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -366,6 +366,7 @@ def clean_section(
     previous_answers: Mapping[str, object] | None = None,
     *,
     reject_hidden: bool = False,
+    failed: Collection[str] = (),
 ) -> SectionResult:
     """Validate one page of raw field data (see the module docstring).
 
@@ -373,7 +374,9 @@ def clean_section(
     in earlier sections count. A question hidden by its condition (evaluated
     on earlier answers and on this page's answers above it) is not validated
     and its input is dropped — or, with ``reject_hidden`` (the JSON API),
-    reported as an error. Messages are lazy strings.
+    reported as an error. Messages are lazy strings. ``failed`` names earlier
+    questions whose answers had errors: a question hidden only because one of
+    those counts as unanswered gets no "not shown" error (it would mislead).
     """
     _, section = _section(questionnaire, section_id)
     known = earlier_answers(questionnaire, section_id, previous_answers or {})
@@ -381,10 +384,12 @@ def clean_section(
     answers: dict[str, object] = {}
     errors: dict[str, list] = {}
     hidden: list[str] = []
+    failed_here = set(failed)
     for question in section.questions:
         if not section_shown or not conditions.evaluate(question.show_if, {**known, **answers}):
             hidden.append(question.id)
-            if reject_hidden and _has_input(question, formdata):
+            reads = set(conditions.references(section.show_if)) | set(conditions.references(question.show_if))
+            if reject_hidden and _has_input(question, formdata) and not reads & failed_here:
                 errors.setdefault(question.id, []).append(
                     _l("Question %(question)s is not shown after the earlier answers; leave it unanswered.",
                        question=question.id))
@@ -393,6 +398,8 @@ def clean_section(
         value = cleaner.clean()
         for field, messages in cleaner.errors.items():
             errors.setdefault(field, []).extend(messages)
+        if cleaner.errors:
+            failed_here.add(question.id)
         if value is not None and not cleaner.errors:
             answers[question.id] = value
     return SectionResult(answers, errors, tuple(hidden))
@@ -528,6 +535,8 @@ def validate_answers(
     section_id: str,
     data: object,
     previous_answers: Mapping[str, object] | None = None,
+    *,
+    failed: Collection[str] = (),
 ) -> tuple[dict, dict[str, list[str]]]:
     """Validate one section's canonical answers from a JSON client.
 
@@ -540,7 +549,8 @@ def validate_answers(
     if not isinstance(data, Mapping):
         return {}, {FORM_ERROR_KEY: [str(_l("Answers must be a JSON object of question ids and answers."))]}
     formdata, shape_errors = answers_to_formdata(section, data)
-    result = clean_section(questionnaire, section_id, formdata, previous_answers, reject_hidden=True)
+    failed = set(failed) | {key.split("__")[0] for key in shape_errors}
+    result = clean_section(questionnaire, section_id, formdata, previous_answers, reject_hidden=True, failed=failed)
     errors = dict(result.errors)
     by_id = {q.id: q for q in section.questions}
     for key, messages in shape_errors.items():
@@ -567,9 +577,11 @@ def validate_response(questionnaire: Questionnaire, data: object) -> tuple[dict,
         for key in data if key not in known
     }
     cleaned: dict[str, object] = {}
+    failed: set[str] = set()
     for section in questionnaire.sections:
         part = {q.id: data[q.id] for q in section.questions if q.id in data}
-        answers, section_errors = validate_answers(questionnaire, section.id, part, cleaned)
+        answers, section_errors = validate_answers(questionnaire, section.id, part, cleaned, failed=failed)
         cleaned.update(answers)
         errors.update(section_errors)
+        failed |= {key.split("__")[0] for key in section_errors}
     return cleaned, errors

@@ -207,7 +207,7 @@ class Section:
 
     def to_dict(self) -> dict:
         data: dict = {"id": self.id, "title": self.title.to_dict()}
-        if self.description:
+        if self.description != LocalizedText():  # keep even blank text: the round trip is lossless
             data["description"] = self.description.to_dict()
         data["questions"] = [q.to_dict() for q in self.questions]
         if self.show_if is not None:

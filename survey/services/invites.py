@@ -34,7 +34,7 @@ class InviteRefused(DomainError):
 def _encode(raw: bytes) -> str:
     number = int.from_bytes(raw, "big")
     chars = []
-    for _ in range(len(raw) * 8 // 5):
+    for _position in range(len(raw) * 8 // 5):
         number, digit = divmod(number, 32)
         chars.append(ALPHABET[digit])
     code = "".join(reversed(chars))

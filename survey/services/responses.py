@@ -25,6 +25,7 @@ from survey.extensions import db
 from survey.models import Invite, Questionnaire, Response, ResponseStatus
 from survey.models.base import utcnow
 from survey.services.errors import Conflict, DomainError
+from survey.services.invites import InviteRefused, redeem_invite
 from survey.services.questionnaires import is_open, live_version, spec_of
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -104,6 +105,20 @@ def start_response(*, questionnaire: Questionnaire, client_id: str, invite: Invi
     except IntegrityError:  # the same client id raced us: theirs stands
         return Started(_by_client_id(questionnaire, client_id), None, False)
     return Started(response, code, True)
+
+
+def start_with_invite_code(*, questionnaire: Questionnaire, client_id: str, invite_code: str | None) -> Started:
+    """Start (or find) the response; the invite is used only by the first start of this client id."""
+    invite = None
+    if invite_code is not None and _by_client_id(questionnaire, check_client_id(client_id)) is None:
+        try:
+            with db.session.begin_nested():
+                invite = redeem_invite(questionnaire=questionnaire, code=invite_code)
+        except InviteRefused:
+            # A simultaneous twin of this request (double tap) may have used it and committed.
+            if _by_client_id(questionnaire, client_id) is None:
+                raise
+    return start_response(questionnaire=questionnaire, client_id=client_id, invite=invite)
 
 
 def _by_client_id(questionnaire: Questionnaire, client_id: str) -> Response | None:
@@ -193,7 +208,8 @@ def submit_whole_response(
             raise Conflict(_("A different response was already submitted with this submission id."))
         return _receipt(existing, already=True)
     _require_open(questionnaire)
-    spec = spec_of(live_version(questionnaire))
+    # A response already started keeps its version; a new one answers the live version.
+    spec = spec_of(existing.version if existing is not None else live_version(questionnaire))
     cleaned, errors = validate_response(spec, answers)
     if errors:
         raise ResponseIncomplete(errors, _first_section_with_error(spec, errors))
@@ -202,6 +218,32 @@ def submit_whole_response(
         return _receipt(started.response, already=True)
     _mark_submitted(started.response, cleaned)
     return _receipt(started.response, already=False)
+
+
+def find_response(*, questionnaire: Questionnaire, client_id: str) -> Response | None:
+    """The response a client id (held in the respondent's session) refers to."""
+    return _by_client_id(questionnaire, client_id)
+
+
+def is_submitted(*, questionnaire: Questionnaire, client_id: str) -> bool:
+    response = _by_client_id(questionnaire, client_id)
+    return response is not None and response.status is ResponseStatus.SUBMITTED
+
+
+def submit_with_invite_code(
+    *, questionnaire: Questionnaire, client_id: str, answers: object, invite_code: str | None
+) -> Receipt:
+    """Redeem the invite only for a first submission, so a retry gets its receipt back."""
+    invite = None
+    if invite_code is not None and not is_submitted(questionnaire=questionnaire, client_id=client_id):
+        try:
+            invite = redeem_invite(questionnaire=questionnaire, code=invite_code)
+        except InviteRefused:
+            # An identical request may have used the code and committed while this one
+            # waited for the invite row (PostgreSQL): then this one is a repeat.
+            if not is_submitted(questionnaire=questionnaire, client_id=client_id):
+                raise
+    return submit_whole_response(questionnaire=questionnaire, client_id=client_id, answers=answers, invite=invite)
 
 
 def _mark_submitted(response: Response, cleaned: dict) -> None:

@@ -73,3 +73,7 @@ def units_under(*, parent_id: int) -> list[OrgUnit]:
 
 def get_unit(*, unit_id: int) -> OrgUnit | None:
     return db.session.get(OrgUnit, unit_id)
+
+
+def get_unit_by_code(*, code: str) -> OrgUnit | None:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))

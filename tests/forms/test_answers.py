@@ -312,3 +312,16 @@ def test_selected_options_and_other_text():
     assert selected_options(None) == ()
     assert other_text(["a", {"option": "o", "other": "x"}]) == "x"
     assert other_text("a") is None
+
+
+def test_an_invalid_answer_does_not_make_its_follow_ups_look_hidden(questionnaire):
+    """'thirty' is refused; the needs page depends on age, so its answers get no
+    misleading "not shown" errors: only the real mistake is reported."""
+    from forms.questionnaire.answers import validate_response
+
+    cleaned, errors = validate_response(
+        questionnaire,
+        {"gender": "f", "age": "thirty", "needs": ["legal"], "legal_detail": "欠薪", "home": {"space": 3, "staff": 3}},
+    )
+    assert list(errors) == ["age"]
+    assert cleaned == {"gender": "f"}

@@ -12,6 +12,7 @@ from tests.conftest import csrf_token
 ANYONE = "anyone"
 LOGGED_IN = "logged in"
 ROLES = ("admin", "staff", "representative", "evaluator")
+STAFF = {"admin", "staff"}
 
 #: endpoint -> (methods besides HEAD/OPTIONS, who may use it)
 ROUTES = {
@@ -26,6 +27,38 @@ ROUTES = {
     "staff.unit_detail": ({"GET"}, {"admin", "staff", "evaluator"}),
     "staff.users": ({"GET", "POST"}, {"admin"}),
     "staff.toggle_user": ({"POST"}, {"admin"}),
+    "api.openapi_document": ({"GET"}, ANYONE),
+    "api.get_questionnaire": ({"GET"}, ANYONE),
+    "api.submit_response": ({"POST"}, ANYONE),
+    "questionnaires.index": ({"GET"}, STAFF),
+    "questionnaires.detail": ({"GET"}, STAFF),
+    "questionnaires.publish": ({"POST"}, STAFF),
+    "questionnaires.close": ({"POST"}, STAFF),
+    "questionnaires.preview": ({"GET"}, STAFF),
+    "questionnaires.distribute": ({"GET"}, STAFF),
+    "questionnaires.qr": ({"GET"}, STAFF),
+    "questionnaires.create_invites": ({"POST"}, STAFF),
+    "questionnaires.set_target": ({"POST"}, STAFF),
+    "questionnaires.monitor": ({"GET"}, STAFF),
+    "respond.landing": ({"GET"}, ANYONE),
+    "respond.start": ({"POST"}, ANYONE),
+    "respond.resume": ({"POST"}, ANYONE),
+    "respond.section": ({"GET", "POST"}, ANYONE),
+    "respond.done": ({"GET"}, ANYONE),
+    "builder.new": ({"GET", "POST"}, STAFF),
+    "builder.import_file": ({"GET", "POST"}, STAFF),
+    "builder.export": ({"GET"}, STAFF),
+    "builder.edit": ({"GET"}, STAFF),
+    "builder.settings": ({"GET", "POST"}, STAFF),
+    "builder.add_question": ({"GET", "POST"}, STAFF),
+    "builder.question": ({"GET", "POST"}, STAFF),
+    "builder.move_question": ({"POST"}, STAFF),
+    "builder.duplicate_question": ({"POST"}, STAFF),
+    "builder.delete_question": ({"POST"}, STAFF),
+    "builder.add_section": ({"POST"}, STAFF),
+    "builder.section": ({"GET", "POST"}, STAFF),
+    "builder.move_section": ({"POST"}, STAFF),
+    "builder.delete_section": ({"POST"}, STAFF),
 }
 
 

@@ -51,9 +51,14 @@ def _po(locale: str):
         return read_po(handle)
 
 
+def _translated(string) -> bool:
+    """Plural entries carry a tuple of forms; every form must be filled."""
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
 def test_every_message_has_a_chinese_translation():
     catalog = _po("zh_Hans_CN")
-    untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+    untranslated = [m.id for m in catalog if m.id and (not _translated(m.string) or m.fuzzy)]
     assert untranslated == []
 
 
@@ -67,5 +72,5 @@ def test_compiled_catalogs_match_their_sources():
     for locale in ("zh_Hans_CN", "en"):
         with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo", "rb") as handle:
             compiled = {m.id: m.string for m in read_mo(handle) if m.id}
-        source = {m.id: m.string for m in _po(locale) if m.id and m.string}
+        source = {m.id: m.string for m in _po(locale) if m.id and _translated(m.string)}
         assert compiled == source, f"run: pybabel compile -d survey/translations ({locale})"
