@@ -24,4 +24,4 @@ class InviteBatchForm(FlaskForm):
 
 class TargetForm(FlaskForm):
     unit_code = StringField(_l("Unit code"), validators=[DataRequired(), Length(max=40)])
-    percent = DecimalField(_l("Target (% of members)"), validators=[DataRequired(), NumberRange(min=1, max=100)], places=1)
+    percent = DecimalField(_l("Target (percent of members)"), validators=[DataRequired(), NumberRange(min=1, max=100)], places=1)

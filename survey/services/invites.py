@@ -67,10 +67,14 @@ def create_invites(
 ) -> list[IssuedInvite]:
     """Issue ``count`` unlabelled codes, or one code per label, bound to ``unit`` when given."""
     labels = list(labels) or [None] * count
-    if not 1 <= len(labels) <= MAX_BATCH:
+    return _issue(questionnaire, [(label, unit) for label in labels])
+
+
+def _issue(questionnaire: Questionnaire, entries: list[tuple[str | None, OrgUnit | None]]) -> list[IssuedInvite]:
+    if not 1 <= len(entries) <= MAX_BATCH:
         raise Conflict(_("Issue between 1 and %(n)d invitation codes at a time.", n=MAX_BATCH))
     issued = []
-    for label in labels:
+    for label, unit in entries:
         code = new_code()
         db.session.add(
             Invite(questionnaire_id=questionnaire.id, code_hash=code_hash(code), unit_id=unit.id if unit else None,
@@ -113,3 +117,23 @@ def invite_counts(*, questionnaire: Questionnaire) -> tuple[int, int]:
         select(func.count(Invite.id), func.count(Invite.used_on)).where(Invite.questionnaire_id == questionnaire.id)
     ).one()
     return issued, used
+
+
+def create_invites_from_list(*, questionnaire: Questionnaire, rows) -> list[IssuedInvite]:
+    """One code per listed invitee, bound to the unit the row names; refused whole on any bad row."""
+    codes = {row.unit_code for row in rows if row.unit_code}
+    found = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))} if codes else {}
+    unknown = [
+        _("row %(row)d: there is no unit with the code %(code)s", row=row.row, code=row.unit_code)
+        for row in rows
+        if row.unit_code and row.unit_code not in found
+    ]
+    if unknown:
+        raise InviteListRefused(unknown)
+    return _issue(questionnaire, [(row.label, found.get(row.unit_code)) for row in rows])
+
+
+class InviteListRefused(DomainError):
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from forms.questionnaire.builder import build_section_form
 from forms.questionnaire.checks import publish_problems
+from forms.invite_list import MAX_BYTES, InviteListError, InviteListForm, parse_invite_list
 from forms.questionnaire_admin import InviteBatchForm, PublishForm, TargetForm
 from survey.access import allow
 from survey.extensions import db
@@ -131,6 +132,7 @@ def distribute(questionnaire_id: int):
         issued=issued,
         used=used,
         invite_form=InviteBatchForm(),
+        list_form=InviteListForm(),
         target_form=TargetForm(),
     )
 
@@ -156,7 +158,7 @@ def qr(questionnaire_id: int, fmt: str):
 @bp.route("/<int:questionnaire_id>/invites", methods=["POST"])
 @allow(*STAFF)
 def create_invites(questionnaire_id: int):
-    """Issue codes and hand them over at once as a CSV: they are never shown again."""
+    """Issue a batch of codes, optionally for one unit."""
     questionnaire = _load(questionnaire_id)
     form = InviteBatchForm()
     unit = None
@@ -169,12 +171,39 @@ def create_invites(questionnaire_id: int):
         return redirect(url_for(".distribute", questionnaire_id=questionnaire_id))
     issued = invites.create_invites(questionnaire=questionnaire, count=form.count.data, unit=unit)
     db.session.commit()
+    return _codes_csv(questionnaire, issued)
+
+
+@bp.route("/<int:questionnaire_id>/invites/upload", methods=["POST"])
+@allow(*STAFF)
+def upload_invites(questionnaire_id: int):
+    """One code per row of an uploaded list; any bad row refuses the whole list."""
+    questionnaire = _load(questionnaire_id)
+    form = InviteListForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for(".distribute", questionnaire_id=questionnaire_id))
+    try:
+        rows = parse_invite_list(form.file.data.read(MAX_BYTES + 1), form.file.data.filename or "")
+        issued = invites.create_invites_from_list(questionnaire=questionnaire, rows=rows)
+    except (InviteListError, invites.InviteListRefused) as exc:
+        db.session.rollback()
+        flash(_("The list was not used; nothing was issued:"), "error")
+        for reason in exc.reasons:
+            flash(reason, "error")
+        return redirect(url_for(".distribute", questionnaire_id=questionnaire_id))
+    db.session.commit()
+    return _codes_csv(questionnaire, issued)
+
+
+def _codes_csv(questionnaire, issued) -> Response:
+    """Codes are handed over once, as a CSV with their links: they are never shown again."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["code", "link", "unit"])
+    writer.writerow(["code", "link", "label", "unit"])
     base = _public_url(questionnaire)
     for item in issued:
-        writer.writerow([item.code, f"{base}?code={item.code}", item.unit_code or ""])
+        writer.writerow([item.code, f"{base}?code={item.code}", item.label or "", item.unit_code or ""])
     return Response(
         "\ufeff" + out.getvalue(),  # BOM: Excel opens UTF-8 CSV correctly
         mimetype="text/csv",

@@ -38,6 +38,7 @@ ROUTES = {
     "questionnaires.distribute": ({"GET"}, STAFF),
     "questionnaires.qr": ({"GET"}, STAFF),
     "questionnaires.create_invites": ({"POST"}, STAFF),
+    "questionnaires.upload_invites": ({"POST"}, STAFF),
     "questionnaires.set_target": ({"POST"}, STAFF),
     "questionnaires.monitor": ({"GET"}, STAFF),
     "respond.landing": ({"GET"}, ANYONE),

@@ -110,7 +110,7 @@ def test_fetch_in_chinese(app, client):
 def test_unknown_language_is_refused(app, client):
     _publish(app)
     response = client.get("/api/v1/questionnaires/needs-2016?lang=fr")
-    message = "Unknown language fr; use one of zh_CN, en."
+    message = "未知语言 fr，请使用以下之一：zh_CN, en。"
     assert (response.status_code, response.get_json()) == (400, {"error": 400, "message": message,
                                                                  "errors": {"lang": [message]}})
 

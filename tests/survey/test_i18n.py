@@ -51,6 +51,11 @@ def _po(locale: str):
         return read_po(handle)
 
 
+def _key(value):
+    """Plural ids and strings come as lists from .mo files and tuples from .po files."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def _translated(string) -> bool:
     """Plural entries carry a tuple of forms; every form must be filled."""
     return all(string) if isinstance(string, tuple) else bool(string)
@@ -71,6 +76,7 @@ def test_template_catalog_covers_the_chinese_catalog():
 def test_compiled_catalogs_match_their_sources():
     for locale in ("zh_Hans_CN", "en"):
         with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo", "rb") as handle:
-            compiled = {m.id: m.string for m in read_mo(handle) if m.id}
-        source = {m.id: m.string for m in _po(locale) if m.id and _translated(m.string)}
+            # pybabel writes untranslated plural entries with the English forms as fallback.
+            compiled = {_key(m.id): _key(m.string) for m in read_mo(handle) if m.id and _key(m.string) != _key(m.id)}
+        source = {_key(m.id): _key(m.string) for m in _po(locale) if m.id and _translated(m.string)}
         assert compiled == source, f"run: pybabel compile -d survey/translations ({locale})"

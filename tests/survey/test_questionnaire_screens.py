@@ -79,7 +79,7 @@ def test_publish_with_closing_before_opening_is_refused(app, staff_client):
         data={"csrf_token": token, "opens_at": "2026-12-02T09:00", "closes_at": "2026-12-01T09:00"},
     )
     body = staff_client.get(f"/staff/questionnaires/{qid}").get_data(as_text=True)
-    assert "结束时间必须晚于开始时间" in body
+    assert "截止时间必须晚于开始时间" in body
     with app.app_context():
         assert questionnaires.get_questionnaire(questionnaire_id=qid).status is QuestionnaireStatus.DRAFT
 
@@ -98,7 +98,7 @@ def test_preview_renders_each_page_without_a_submit(app, staff_client):
     first = staff_client.get(f"/staff/questionnaires/{qid}/preview").get_data(as_text=True)
     assert "基本情况" in first and 'name="gender"' in first and 'type="submit"' not in first.split("<main")[1].split("</main>")[0].replace('type="submit" class="link-button"', "")
     second = staff_client.get(f"/staff/questionnaires/{qid}/preview/needs").get_data(as_text=True)
-    assert "仅在以下条件成立时显示" in second and "${age} &gt;= 18" in second
+    assert "显示条件：" in second and "${age} &gt;= 18" in second
     assert staff_client.get(f"/staff/questionnaires/{qid}/preview/nope").status_code == 404
 
 
@@ -159,7 +159,7 @@ def test_monitor_counts_responses_against_the_unit_target(app, staff_client):
         db.session.commit()
     body = staff_client.get(f"/staff/questionnaires/{qid}/monitor").get_data(as_text=True)
     # 2 of 4 members = 50%; the 60% target needs 3.
-    assert "50.0%" in body and "60% (3)" in body and "尚未达到" in body
+    assert "50.0%" in body and "60% (3)" in body and "尚未达标" in body
 
 
 def test_representatives_cannot_reach_staff_screens(app, client, make_user, login):
@@ -167,3 +167,70 @@ def test_representatives_cannot_reach_staff_screens(app, client, make_user, logi
     make_user("representative", username="rep")
     login("rep")
     assert client.get(f"/staff/questionnaires/{qid}").status_code == 403
+
+
+def _upload(staff_client, qid: int, data: bytes, filename: str):
+    token = csrf_token(staff_client, f"/staff/questionnaires/{qid}/distribution")
+    return staff_client.post(
+        f"/staff/questionnaires/{qid}/invites/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_invites_from_an_uploaded_csv_list(app, staff_client):
+    qid = _create(app, publish=True)
+    _unit(app)
+    listing = "\ufefflabel,unit\n一车间,XC-D01\n二车间,\n".encode("utf-8")
+    response = _upload(staff_client, qid, listing, "list.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["label"], r["unit"]) for r in rows] == [("一车间", "XC-D01"), ("二车间", "")]
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Invite.label))) == ["一车间", "二车间"]
+
+
+def test_invites_from_an_xlsx_list(app, staff_client):
+    import openpyxl
+
+    qid = _create(app, publish=True)
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "单位编码"])
+    book.active.append(["王建国", None])
+    out = io.BytesIO()
+    book.save(out)
+    response = _upload(staff_client, qid, out.getvalue(), "list.xlsx")
+    assert response.mimetype == "text/csv"
+    with app.app_context():
+        assert db.session.scalars(select(Invite.label)).all() == ["王建国"]
+
+
+def test_a_list_with_bad_rows_issues_nothing_and_names_the_rows(app, staff_client):
+    qid = _create(app, publish=True)
+    _unit(app)
+    listing = "label,unit\n一车间,XC-D01\n,XC-D01\n三车间,NOPE\n".encode("utf-8")
+    response = _upload(staff_client, qid, listing, "list.csv")
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "第3行：label 为空" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invite)) == 0
+    response = _upload(staff_client, qid, "label,unit\n三车间,NOPE\n".encode(), "list.csv")
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "NOPE" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invite)) == 0
+
+
+def test_a_macro_workbook_list_is_refused(app, staff_client):
+    import zipfile
+
+    qid = _create(app, publish=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("xl/workbook.xml", "<workbook/>")
+        package.writestr("xl/vbaProject.bin", b"\x00macro")
+    response = _upload(staff_client, qid, out.getvalue(), "list.xlsm")
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "vbaProject.bin" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invite)) == 0
