@@ -176,7 +176,8 @@ NEEDS_SLUG = "xicheng-needs-2016"
 CHAIR_SLUG = "shichahai-chair-2016"
 #: The seeds' member-needs survey had 20,000 responses.
 NEEDS_RESPONSES = 20_000
-CHAIR_RESPONSES = 300
+#: Shichahai's members' evaluation reached over 60% of the members of its enterprise unions.
+CHAIR_RESPONSE_SHARE = 0.64
 
 
 def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> None:
@@ -188,7 +189,8 @@ def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> Non
     chair_units = [u for u in all_units if u[0].startswith("SCH-E")]
     plans = [
         (NEEDS_SLUG, needs_questionnaire(), QuestionnaireKind.NEEDS, NEEDS_RESPONSES, all_units),
-        (CHAIR_SLUG, chair_satisfaction_questionnaire(), QuestionnaireKind.SATISFACTION, CHAIR_RESPONSES, chair_units),
+        (CHAIR_SLUG, chair_satisfaction_questionnaire(), QuestionnaireKind.SATISFACTION,
+         round(CHAIR_RESPONSE_SHARE * sum(units[code].member_count for code, *_ in chair_units)), chair_units),
     ]
     for slug, spec, kind, n, respondent_units in plans:
         if db.session.scalar(select(Questionnaire.id).where(Questionnaire.slug == slug)) is not None:
@@ -218,7 +220,12 @@ def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent
             "started_on": r.submitted_on,
             "submitted_on": r.submitted_on,
         }
-        for i, r in enumerate(synthetic_responses(_spec_of(questionnaire.versions[-1]), n, units=respondent_units))
+        for i, r in enumerate(
+            synthetic_responses(
+                _spec_of(questionnaire.versions[-1]), n, units=respondent_units,
+                weights=[units[code].member_count for code, *_ in respondent_units],  # bigger unions answer more
+            )
+        )
     ]
     db.session.execute(insert(Response), rows)
     return len(rows)
