@@ -16,9 +16,9 @@ from forms.questionnaire.xlsform import XLSFormError, import_xlsform, language_o
 from forms.questionnaire.xlsform_export import export_xlsform
 from tests.forms.conftest import make_questionnaire
 
-INTEROP = Path(__file__).resolve().parents[3] / "shared" / "interop" / "xlsform"
-if not INTEROP.is_dir():  # the repository may be checked out elsewhere than /work/main
-    INTEROP = Path("/work/shared/interop/xlsform")
+from tests.fixtures import XLSFORM_DIR
+
+INTEROP = XLSFORM_DIR
 
 
 def workbook(survey, choices=None, settings=None) -> bytes:

@@ -24,9 +24,9 @@ from tests.conftest import csrf_token
 from tests.forms.conftest import make_questionnaire
 
 BASE = "/staff/questionnaires"
-INTEROP = Path(__file__).resolve().parents[3] / "shared" / "interop" / "xlsform"
-if not INTEROP.is_dir():
-    INTEROP = Path("/work/shared/interop/xlsform")
+from tests.fixtures import XLSFORM_DIR
+
+INTEROP = XLSFORM_DIR
 
 
 @pytest.fixture

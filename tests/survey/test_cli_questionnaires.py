@@ -22,7 +22,9 @@ from survey.services import questionnaires
 from survey.services.questionnaire_files import MAX_IMPORT_BYTES
 from tests.forms.conftest import make_questionnaire
 
-INTEROP = Path(__file__).resolve().parents[3] / "shared" / "interop" / "xlsform"
+from tests.fixtures import XLSFORM_DIR
+
+INTEROP = XLSFORM_DIR
 INTEROP_FILES = sorted(INTEROP.glob("*.xlsx"))
 
 
