@@ -1,12 +1,35 @@
 """Typed SQLAlchemy 2.0 models. Import every model module here so Alembic sees them."""
 
 from survey.models.accounts import LoginAttempt, LoginSession
+from survey.models.frameworks import Framework, FrameworkVersion
 from survey.models.questionnaires import Questionnaire, QuestionnaireKind, QuestionnaireStatus, QuestionnaireVersion
 from survey.models.responses import Invite, ParticipationTarget, Response, ResponseStatus
+from survey.models.rounds import (
+    Conflict,
+    ConflictKind,
+    PanelMember,
+    ReportSession,
+    Round,
+    RoundRater,
+    RoundStatus,
+    RoundUnit,
+    SessionStatus,
+)
 from survey.models.units import OrgLevel, OrgUnit, UnitKind
 from survey.models.users import RaterType, RepresentativeProfile, Role, User
 
 __all__ = [
+    "Conflict",
+    "ConflictKind",
+    "Framework",
+    "FrameworkVersion",
+    "PanelMember",
+    "ReportSession",
+    "Round",
+    "RoundRater",
+    "RoundStatus",
+    "RoundUnit",
+    "SessionStatus",
     "Invite",
     "ParticipationTarget",
     "Questionnaire",
