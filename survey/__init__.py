@@ -39,12 +39,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _finish_config(app, instance_path)
 
     _init_extensions(app)
+    # Flask-Babel's lazy strings claim to be safe HTML; a message that quotes user input
+    # (an id, an option) must be escaped like any other text.
+    app.jinja_env.finalize = _escape_lazy_strings
     _register_blueprints(app)
     _register_hooks(app)
     from survey.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _escape_lazy_strings(value):
+    from flask_babel import LazyString
+
+    return str(value) if isinstance(value, LazyString) else value
 
 
 def _finish_config(app: Flask, instance_path: Path) -> None:
@@ -119,6 +128,12 @@ def _register_blueprints(app: Flask) -> None:
     from survey.views import builder
 
     app.register_blueprint(builder.bp)
+    from survey.views import frameworks
+
+    app.register_blueprint(frameworks.bp)
+    from survey.views import rounds
+
+    app.register_blueprint(rounds.bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -65,6 +65,13 @@ def register_commands(app: Flask) -> None:
     from survey.cli_questionnaires import questionnaire_group
 
     app.cli.add_command(questionnaire_group)
+    from survey.cli_frameworks import framework_group
+
+    app.cli.add_command(framework_group)
+    from survey.cli_rounds import raters_group, round_group
+
+    app.cli.add_command(round_group)
+    app.cli.add_command(raters_group)
 
 
 @click.command("create-user")

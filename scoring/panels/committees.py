@@ -119,12 +119,12 @@ def _committee_prechecks(inputs: Inputs, spec: CommitteeSpec) -> list[Infeasibil
     n_raters, n_units = eligible.shape
     size_min, size_max = spec.size_range(n_raters)
     for j, unit in enumerate(inputs.units):
+        # Name every shortfall of the unit, not just the first: each alone makes it infeasible.
         too_few = inputs.shortfall(j, size_min, ConstraintFamily.COMMITTEE_SIZE, f"a committee of at least {size_min}")
         if too_few:
             found.append(too_few)
-            continue
         quotas = spec.quotas.get(unit.kind, {})
-        short = False
+        short = bool(too_few)
         for rater_type, (low, _) in quotas.items():
             too_few = inputs.shortfall(
                 j, low, ConstraintFamily.COMPOSITION_QUOTA, f"{low} {rater_type.value} raters", rater_type

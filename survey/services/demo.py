@@ -34,13 +34,15 @@ class DemoSummary:
     created_users: int = 0
     created_questionnaires: int = 0
     created_responses: int = 0
+    created_rounds: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
 
     def describe(self) -> str:
         state = (
             f"Demo scenario loaded: {self.created_units} units, {self.created_users} accounts, "
-            f"{self.created_questionnaires} questionnaires and {self.created_responses} responses created."
-            if self.created_units or self.created_users or self.created_questionnaires
+            f"{self.created_questionnaires} questionnaires, {self.created_responses} responses and "
+            f"{self.created_rounds} assessment rounds created."
+            if self.created_units or self.created_users or self.created_questionnaires or self.created_rounds
             else "Demo scenario already present: nothing to add."
         )
         lines = [state, "Demo logins (role  username  password):"]
@@ -58,6 +60,7 @@ def load_demo_scenario() -> DemoSummary:
     _load_representatives(units, summary)
     _load_questionnaires(units, summary)
     db.session.flush()
+    _load_rounds(summary)
     return summary
 
 
@@ -229,3 +232,10 @@ def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent
     ]
     db.session.execute(insert(Response), rows)
     return len(rows)
+
+
+def _load_rounds(summary: DemoSummary) -> None:
+    """The 2014 mid-year open-door round and a Shichahai-style committee round, with solved plans."""
+    from survey.services.rounds import load_demo_round
+
+    summary.created_rounds += len(load_demo_round())

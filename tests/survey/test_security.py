@@ -120,3 +120,15 @@ def test_get_on_a_post_only_route_is_405(client):
     response = client.get("/logout")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
+
+
+def test_translated_messages_quoting_user_input_are_escaped(app):
+    """Lazy strings present themselves as safe HTML; the app escapes them anyway."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    with app.test_request_context():
+        message = lazy_gettext("Question %(question)s is not shown after the earlier answers; leave it unanswered.",
+                               question="<img src=x onerror=alert(1)>")
+        html = render_template_string("<p>{{ message }}</p>", message=message)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -1,0 +1,134 @@
+"""``kaimen round plan|conflicts`` and ``kaimen raters import``.
+
+Each command works in one transaction: it commits once when everything
+succeeded and rolls back otherwise, so a refused file or an infeasible plan
+stores nothing. Errors end with an ``Error:`` line (reasons on the indented
+lines under it) and exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from survey.cli import check_database_ready
+from survey.extensions import db
+
+
+def _refusal(summary: str, lines) -> click.ClickException:
+    return click.ClickException("\n".join([summary, *(f"  {line}" for line in lines)]))
+
+
+def _load_round(round_id: int):
+    from survey.services.rounds import get_round
+
+    round = get_round(round_id=round_id)
+    if round is None:
+        raise click.ClickException(f"There is no round {round_id}.")
+    return round
+
+
+@click.group("round")
+def round_group():
+    """Assessment rounds: panel plans and the conflict matrix."""
+
+
+@round_group.command("plan")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.option("--time-limit", type=click.FloatRange(min=0.1, max=600), default=None,
+              help="Seconds the solver may take (default: the round's panel settings, else 10).")
+@with_appcontext
+def plan_command(round_id: int, time_limit: float | None):
+    """Form the panels of round ROUND_ID, store them and print them session by session."""
+    from survey.labels import local_time
+    from survey.services import plans
+    from survey.services.errors import DomainError
+
+    check_database_ready()
+    round = _load_round(round_id)
+    try:
+        outcome = plans.solve_plan(round=round, time_limit=time_limit)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    if not outcome.solved:
+        db.session.rollback()
+        raise _refusal(f"No plan for round {round_id}; nothing was stored:", outcome.explanations())
+    db.session.commit()
+    result = outcome.result
+    click.echo(f"Round {round.id} \"{round.name}\": {outcome.mode} plan, {result.status.value} in "
+               f"{result.solve_seconds:.2f} s; {outcome.stored} seats stored.")
+    for plan in plans.session_plans(round=round):
+        session = plan.session
+        when = local_time(session.starts_at) or "no time"
+        group = f" panel {plan.panel}" if plan.panel else ""
+        click.echo(f"{session.unit.code} {session.unit.name_zh} | {when} | {session.place or 'no place'} |"
+                   f"{group} {len(plan.members)} raters:")
+        for member in plan.members:
+            rater = member.rater
+            home = rater.home_unit.code if rater.home_unit else "-"
+            click.echo(f"  {rater.name} ({rater.rater_type.value}, {home})")
+        for rater, verdict in plan.recused:
+            click.echo(f"  not scoring: {rater.name} ({', '.join(verdict.codes)})")
+    if result.repeats:
+        click.echo(f"Repeated from earlier rounds: {len(result.repeats)} rater-unit pairs.")
+
+
+@round_group.command("conflicts")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+@with_appcontext
+def conflicts_command(round_id: int, out: Path | None):
+    """Write the conflict matrix of round ROUND_ID as CSV: one row per rater and unit."""
+    from survey.services.conflicts import conflict_matrix, matrix_csv
+
+    check_database_ready()
+    matrix = conflict_matrix(round=_load_round(round_id))
+    text = matrix_csv(matrix)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8-sig")  # with a BOM so Excel reads the Chinese names
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+    recused = len(matrix.recused())
+    click.echo(f"Wrote {len(matrix.raters)} raters x {len(matrix.units)} units ({recused} recused pairs) to {out}.")
+
+
+@click.group("raters")
+def raters_group():
+    """A round's rater pool."""
+
+
+@raters_group.command("import")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_command(round_id: int, file: Path):
+    """Add the people listed in FILE (CSV or .xlsx) to the pool of round ROUND_ID."""
+    from forms.rater_sheet import MAX_BYTES
+    from survey.services.errors import DomainError
+    from survey.services.raters import RaterImportRejected, import_raters
+
+    check_database_ready()
+    round = _load_round(round_id)
+    size = os.stat(file).st_size
+    if size > MAX_BYTES:
+        raise click.ClickException(f"{file.name} is {size} bytes; the limit is {MAX_BYTES} bytes.")
+    data = file.read_bytes()
+    try:
+        outcome = import_raters(round=round, data=data, filename=file.name)
+        db.session.commit()
+    except RaterImportRejected as exc:
+        db.session.rollback()
+        raise _refusal(exc.message, exc.reasons) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Imported {outcome.count} raters into round {round.id}; the pool has {len(round.raters)}.")
