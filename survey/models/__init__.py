@@ -7,6 +7,7 @@ from survey.models.responses import Invite, ParticipationTarget, Response, Respo
 from survey.models.rounds import (
     Conflict,
     ConflictKind,
+    JoinCode,
     PanelMember,
     ReportSession,
     Round,
@@ -22,6 +23,7 @@ __all__ = [
     "Conflict",
     "ConflictKind",
     "Framework",
+    "JoinCode",
     "FrameworkVersion",
     "PanelMember",
     "ReportSession",

@@ -1,0 +1,1 @@
+"""PDF reports built with ReportLab: engine results and records in, bytes out."""
