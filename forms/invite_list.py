@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms.validators import DataRequired
 
 from forms.questionnaire import workbook
 

@@ -58,6 +58,7 @@ __all__ = [
     "PanelInfeasible",
     "CommitteeSpec",
     "RotatingPanelSpec",
+    "Quota",
     "UnitPanel",
     "Panel",
     "PanelResult",

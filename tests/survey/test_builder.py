@@ -7,7 +7,6 @@ import html
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select

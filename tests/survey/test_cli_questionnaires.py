@@ -6,7 +6,6 @@ import dataclasses
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
