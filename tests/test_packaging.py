@@ -54,3 +54,10 @@ def test_wheel_ships_the_three_packages_and_the_console_script(wheel, wheel_name
     (entry_points,) = [n for n in wheel_names if n.endswith(".dist-info/entry_points.txt")]
     assert "kaimen = survey.cli:main" in wheel.read(entry_points).decode()
     assert not any(name.startswith(("tests/", "instance/")) for name in wheel_names)
+
+
+def test_wheel_ships_the_report_font_and_its_licence(wheel_names):
+    fonts = ROOT / "survey/reports/fonts"
+    shipped = {f"survey/reports/fonts/{p.name}" for p in fonts.iterdir() if p.suffix in {".ttf", ".txt"}}
+    assert {"survey/reports/fonts/wqy-microhei-gb2312.ttf", "survey/reports/fonts/LICENSE-wqy-microhei.txt"} <= shipped
+    assert shipped <= wheel_names

@@ -55,6 +55,15 @@ def new_code() -> str:
     return _encode(secrets.token_bytes(CODE_BYTES))
 
 
+def random_code(length: int, group: int) -> str:
+    """``length`` random Crockford base32 characters (5 bits each), a dash every ``group``.
+
+    For shorter codes than invitations carry, e.g. the session sheet's join codes.
+    """
+    code = "".join(secrets.choice(ALPHABET) for _position in range(length))
+    return "-".join(code[i : i + group] for i in range(0, length, group))
+
+
 @dataclass(frozen=True)
 class IssuedInvite:
     code: str  #: shown once; only its hash is stored

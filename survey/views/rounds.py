@@ -32,7 +32,7 @@ from forms.round_forms import (
 from survey.access import allow
 from survey.extensions import db
 from survey.models import Role
-from survey.services import conflicts, plans, raters, rounds
+from survey.services import conflicts, join_codes, plans, raters, rounds
 from survey.services.conflicts import unit_label
 from survey.services.errors import DomainError
 from survey.views.util import flash_form_errors, local_to_utc, utc_to_local
@@ -508,3 +508,22 @@ def remove_member(round_id: int, session_id: int, rater_id: int):
         db.session.commit()
         flash(_("%(name)s is off the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)), "success")
     return redirect(url_for(".plan", round_id=round.id))
+
+
+@bp.route("/<int:round_id>/sessions/<int:session_id>/sheet", methods=["POST"])
+@allow(*STAFF)
+def session_sheet(round_id: int, session_id: int):
+    """POST only: printing issues fresh join codes and revokes the earlier unused ones."""
+    round = _load(round_id)
+    session = _session(round, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        sheet = join_codes.print_session_sheet(session=session, base_url=request.url_root)
+    except DomainError as exc:
+        _refused(exc)
+        return redirect(url_for(".plan", round_id=round.id))
+    db.session.commit()
+    return Response(sheet.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{sheet.filename}"', "Cache-Control": "no-store",
+    })

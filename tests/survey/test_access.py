@@ -92,6 +92,7 @@ ROUTES = {
     "rounds.solve": ({"POST"}, STAFF),
     "rounds.add_member": ({"POST"}, STAFF),
     "rounds.remove_member": ({"POST"}, STAFF),
+    "rounds.session_sheet": ({"POST"}, STAFF),
 }
 
 
