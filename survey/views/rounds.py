@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -63,6 +65,17 @@ def _rater(round, rater_id: int):
     return rater
 
 
+def _apply(change: Callable[[], object], success: str) -> None:
+    """One transaction per request: run the service, then commit and confirm, or roll back and say why."""
+    try:
+        change()
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(success, "success")
+
+
 def _refused(exc: DomainError) -> None:
     db.session.rollback()
     flash(exc.message, "error")
@@ -112,19 +125,29 @@ def _form_values(form: RoundForm, round=None) -> dict:
     spec["mode"] = mode
     quotas = parse_quota_lines(form.quotas.data or "", mode)
     if mode == "rotating":
-        spec.update(n_panels=form.n_panels.data, min_raters_per_unit=form.min_raters_per_unit.data or 5,
-                    unit_quotas=quotas)
+        spec.update(
+            n_panels=form.n_panels.data, min_raters_per_unit=form.min_raters_per_unit.data or 5, unit_quotas=quotas
+        )
     else:
         spec.update(committee_size=form.committee_size.data, quotas=quotas)
     spec["time_limit"] = float(form.time_limit.data)
     settings = dict(round.settings or {}) if round is not None else {}
-    settings.update(method=form.method.data, trim=form.trim.data, min_raters=form.min_raters.data,
-                    fallback=form.fallback.data, missing_policy=form.missing_policy.data)
+    settings.update(
+        method=form.method.data,
+        trim=form.trim.data,
+        min_raters=form.min_raters.data,
+        fallback=form.fallback.data,
+        missing_policy=form.missing_policy.data,
+    )
     version = rounds.get_framework_version(version_id=form.framework_version.data)
     return {
-        "name": form.name.data, "period": form.period.data, "framework_version": version,
+        "name": form.name.data,
+        "period": form.period.data,
+        "framework_version": version,
         "recuse_same_sub_district": form.recuse_same_sub_district.data,
-        "recuse_same_industry": form.recuse_same_industry.data, "settings": settings, "panel_spec": spec,
+        "recuse_same_industry": form.recuse_same_industry.data,
+        "settings": settings,
+        "panel_spec": spec,
     }
 
 
@@ -198,13 +221,10 @@ def add_unit(round_id: int):
     if unit is None:
         flash(_("There is no unit with the code %(code)s.", code=form.unit_code.data), "error")
         return redirect(url_for(".detail", round_id=round.id))
-    try:
-        rounds.add_round_unit(round=round, unit=unit)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("%(unit)s is evaluated in this round.", unit=unit_label(unit)), "success")
+    _apply(
+        lambda: rounds.add_round_unit(round=round, unit=unit),
+        _("%(unit)s is evaluated in this round.", unit=unit_label(unit)),
+    )
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -218,13 +238,10 @@ def remove_unit(round_id: int, unit_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     unit = round_unit.unit
-    try:
-        rounds.remove_round_unit(round=round, unit=unit)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("%(unit)s is no longer evaluated in this round.", unit=unit_label(unit)), "success")
+    _apply(
+        lambda: rounds.remove_round_unit(round=round, unit=unit),
+        _("%(unit)s is no longer evaluated in this round.", unit=unit_label(unit)),
+    )
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -237,13 +254,12 @@ def schedule(round_id: int, session_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for(".detail", round_id=round.id))
-    try:
-        rounds.schedule_session(session=session, starts_at=local_to_utc(form.starts_at.data), place=form.place.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The session of %(unit)s is scheduled.", unit=unit_label(session.unit)), "success")
+    _apply(
+        lambda: rounds.schedule_session(
+            session=session, starts_at=local_to_utc(form.starts_at.data), place=form.place.data
+        ),
+        _("The session of %(unit)s is scheduled.", unit=unit_label(session.unit)),
+    )
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -253,13 +269,7 @@ def open_round(round_id: int):
     round = _load(round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        rounds.open_round(round=round)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The round is open; its criteria framework is frozen."), "success")
+    _apply(lambda: rounds.open_round(round=round), _("The round is open; its criteria framework is frozen."))
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -299,8 +309,9 @@ def import_raters(round_id: int):
             db.session.commit()
             flash(ngettext("%(num)d rater imported.", "%(num)d raters imported.", outcome.count), "success")
             return redirect(url_for(".detail", round_id=round.id))
-    return render_template("staff/rounds/import.html", round=round, form=form, reasons=reasons,
-                           pick_form=_pick_form(round)), status
+    return render_template(
+        "staff/rounds/import.html", round=round, form=form, reasons=reasons, pick_form=_pick_form(round)
+    ), status
 
 
 @bp.route("/<int:round_id>/raters/pick", methods=["POST"])
@@ -318,8 +329,10 @@ def pick_raters(round_id: int):
         _refused(exc)
         return redirect(url_for(".import_raters", round_id=round.id))
     db.session.commit()
-    flash(ngettext("%(num)d representative added to the pool.", "%(num)d representatives added to the pool.",
-                   len(added)), "success")
+    flash(
+        ngettext("%(num)d representative added to the pool.", "%(num)d representatives added to the pool.", len(added)),
+        "success",
+    )
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -331,13 +344,7 @@ def remove_rater(round_id: int, rater_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     name = rater.name
-    try:
-        raters.remove_rater(round=round, rater=rater)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is no longer in the pool.", name=name), "success")
+    _apply(lambda: raters.remove_rater(round=round, rater=rater), _("%(name)s is no longer in the pool.", name=name))
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -346,9 +353,13 @@ def remove_rater(round_id: int, rater_id: int):
 
 def _conflict_form(round) -> ConflictForm:
     form = ConflictForm()
-    form.rater_id.choices = [(r.id, r.name + (f" ({r.home_unit.code})" if r.home_unit else ""))
-                             for r in sorted(round.raters, key=lambda r: r.name)]
-    form.unit_id.choices = [(ru.unit.id, unit_label(ru.unit)) for ru in sorted(round.units, key=lambda ru: ru.unit.code)]
+    form.rater_id.choices = [
+        (r.id, r.name + (f" ({r.home_unit.code})" if r.home_unit else ""))
+        for r in sorted(round.raters, key=lambda r: r.name)
+    ]
+    form.unit_id.choices = [
+        (ru.unit.id, unit_label(ru.unit)) for ru in sorted(round.units, key=lambda ru: ru.unit.code)
+    ]
     return form
 
 
@@ -390,14 +401,12 @@ def record_conflict(round_id: int):
     unit = next((ru.unit for ru in round.units if ru.unit_id == form.unit_id.data), None)
     if unit is None:
         abort(404)
-    try:
-        conflicts.record_conflict(round=round, rater=rater, unit=unit, reason=form.reason.data,
-                                  recorded_by=current_user)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("Recorded: %(name)s may not score %(unit)s.", name=rater.name, unit=unit_label(unit)), "success")
+    _apply(
+        lambda: conflicts.record_conflict(
+            round=round, rater=rater, unit=unit, reason=form.reason.data, recorded_by=current_user
+        ),
+        _("Recorded: %(name)s may not score %(unit)s.", name=rater.name, unit=unit_label(unit)),
+    )
     return redirect(url_for(".conflicts_matrix", round_id=round.id))
 
 
@@ -410,13 +419,7 @@ def remove_conflict(round_id: int, conflict_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        conflicts.remove_conflict(conflict=conflict)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The relationship is removed."), "success")
+    _apply(lambda: conflicts.remove_conflict(conflict=conflict), _("The relationship is removed."))
     return redirect(url_for(".conflicts_matrix", round_id=round.id))
 
 
@@ -482,13 +485,10 @@ def add_member(round_id: int, session_id: int):
         flash_form_errors(form)
         return redirect(url_for(".plan", round_id=round.id))
     rater = _rater(round, form.rater_id.data)
-    try:
-        plans.add_panel_member(session=session, rater=rater)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is on the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)), "success")
+    _apply(
+        lambda: plans.add_panel_member(session=session, rater=rater),
+        _("%(name)s is on the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)),
+    )
     return redirect(url_for(".plan", round_id=round.id))
 
 
@@ -500,13 +500,10 @@ def remove_member(round_id: int, session_id: int, rater_id: int):
     rater = _rater(round, rater_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        plans.remove_panel_member(session=session, rater=rater)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("%(name)s is off the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)), "success")
+    _apply(
+        lambda: plans.remove_panel_member(session=session, rater=rater),
+        _("%(name)s is off the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)),
+    )
     return redirect(url_for(".plan", round_id=round.id))
 
 
@@ -524,6 +521,11 @@ def session_sheet(round_id: int, session_id: int):
         _refused(exc)
         return redirect(url_for(".plan", round_id=round.id))
     db.session.commit()
-    return Response(sheet.pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{sheet.filename}"', "Cache-Control": "no-store",
-    })
+    return Response(
+        sheet.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{sheet.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
