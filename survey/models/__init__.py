@@ -16,10 +16,24 @@ from survey.models.rounds import (
     RoundUnit,
     SessionStatus,
 )
+from survey.models.scorecards import (
+    AreaComment,
+    RaterDevice,
+    Scorecard,
+    ScorecardReopening,
+    ScorecardStatus,
+    ScoreEntry,
+)
 from survey.models.units import OrgLevel, OrgUnit, UnitKind
 from survey.models.users import RaterType, RepresentativeProfile, Role, User
 
 __all__ = [
+    "AreaComment",
+    "RaterDevice",
+    "Scorecard",
+    "ScorecardReopening",
+    "ScorecardStatus",
+    "ScoreEntry",
     "Conflict",
     "ConflictKind",
     "Framework",

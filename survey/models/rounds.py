@@ -106,6 +106,9 @@ class ReportSession(db.Model):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     place: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[SessionStatus] = mapped_column(str_enum(SessionStatus, 20), default=SessionStatus.SCHEDULED)
+    #: When staff last opened scoring (the chair's report ended) and closed it.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[Round] = relationship(back_populates="sessions")
     unit: Mapped[OrgUnit] = relationship()
