@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # Wrong join codes typed from one address within the login window; a meeting room's
+    # phones often share one address, so this is looser than the per-name login limit.
+    "JOIN_MAX_FAILURES_PER_IP": 30,
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     # Over HTTPS the Referer must be this host too; a WeChat mini-program cannot set its
     # Referer, so a deployment that serves one sets KAIMEN_WTF_CSRF_SSL_STRICT=false.
