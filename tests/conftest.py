@@ -149,6 +149,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
             groups = [g for g in ("sqlite", "postgresql") if f"[{g}" in nodeid]
             if nodeid.startswith("tests/e2e/"):
                 groups.append("browser (chromium)")
+            if nodeid.startswith("tests/live/"):
+                groups.append("live server (HTTP)")
             for group in groups:
                 counts.setdefault(group, {}).setdefault(outcome, 0)
                 counts[group][outcome] += 1

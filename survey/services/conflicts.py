@@ -14,6 +14,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from survey.models import (
     RoundStatus,
     User,
 )
+from survey.models.base import utcnow
 from survey.services import engine_inputs
 from survey.services.errors import Conflict as AlreadyExists
 from survey.services.errors import DomainError
@@ -213,7 +215,7 @@ def record_conflict(
 
 
 def declare_conflict(round: Round, rater: RoundRater, unit: OrgUnit, reason: str = "", *,
-                     declared_by: User | None = None) -> Conflict:
+                     declared_by: User | None = None, now: datetime | None = None) -> Conflict:
     """A rater says "I have a conflict" with a unit; declaring twice keeps the first declaration."""
     if round.status is RoundStatus.CLOSED:
         raise DomainError(_("The round is closed."))
@@ -223,7 +225,8 @@ def declare_conflict(round: Round, rater: RoundRater, unit: OrgUnit, reason: str
     if existing is not None:
         return existing
     conflict = Conflict(round_id=round.id, rater_id=rater.id, unit_id=unit.id, kind=ConflictKind.DECLARED,
-                        reason=reason, created_by_id=declared_by.id if declared_by else None)
+                        reason=reason, created_by_id=declared_by.id if declared_by else None,
+                        created_at=now or utcnow())
     db.session.add(conflict)
     _withdraw_seat(round, rater, unit)
     db.session.flush()

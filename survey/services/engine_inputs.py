@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from scoring.recusal import RecusalDecision, RecusalRules, Relationship, check
 from scoring.types import (
@@ -22,11 +23,20 @@ from scoring.types import (
     MissingPolicy,
     RaterInfo,
     RaterType,
+    Score,
     Settings,
     UnitInfo,
 )
 from survey.extensions import db
-from survey.models import Conflict, ConflictKind, OrgUnit, Round, RoundRater
+from survey.models import (
+    Conflict,
+    ConflictKind,
+    OrgUnit,
+    Round,
+    RoundRater,
+    Scorecard,
+    ScorecardStatus,
+)
 
 
 def rater_key(rater: RoundRater) -> str:
@@ -149,3 +159,58 @@ def settings_of(round: Round) -> Settings:
 def decide(round: Round, rater: RoundRater, unit: OrgUnit) -> RecusalDecision:
     """One rater and one unit under the round's rules (for writes: a seat, a score)."""
     return build_inputs(round, [rater], [unit]).decide(rater, unit)
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def submitted_scores(*, round: Round) -> list[Score]:
+    """The engine's long score table: one row per entry of every SUBMITTED scorecard.
+
+    Drafts never count (a scorecard left unsubmitted when its session closed stays
+    a draft). "Cannot judge" -- and an entry without points -- is ``points=None``.
+    A unit is its code, a rater :func:`rater_key`; rows are ordered by unit, rater
+    and criterion so the table does not depend on storage order. Recusal is not
+    applied here: the engine applies the round's rules to every row it is given.
+    """
+    cards = db.session.scalars(
+        select(Scorecard)
+        .where(Scorecard.round_id == round.id, Scorecard.status == ScorecardStatus.SUBMITTED)
+        .options(selectinload(Scorecard.entries), selectinload(Scorecard.unit), selectinload(Scorecard.rater))
+    )
+    rows = [
+        Score(
+            unit=card.unit.code,
+            rater=rater_key(card.rater),
+            criterion=entry.criterion,
+            points=None if entry.cannot_judge or entry.points is None else float(entry.points),
+        )
+        for card in cards
+        for entry in card.entries
+    ]
+    rows.sort(key=lambda s: (s.unit, int(s.rater) if s.rater.isdigit() else s.rater, s.criterion))
+    return rows
+
+
+def round_result(*, round: Round):
+    """Run the engine on a round's submitted scorecards: its frozen framework version,
+    its aggregation settings, its pool and its recusal rules (own unit, parent/child,
+    the round's options, recorded and declared conflicts).
+
+    ``units`` given to the engine is :attr:`RoundInputs.lookup` (evaluated units and
+    the raters' home units, which the parent/child rule consults); the home units
+    therefore show up in ``RoundResult.units_without_scores``. Raises
+    :class:`scoring.types.ScoringInputError` when fewer than two raters have scores.
+    """
+    from scoring.engine import run_round
+    from survey.services.frameworks import to_engine
+
+    inputs = round_inputs(round)
+    return run_round(
+        to_engine(round.framework_version.spec),
+        submitted_scores(round=round),
+        inputs.raters,
+        inputs.lookup,
+        settings_of(round),
+        inputs.rules,
+    )

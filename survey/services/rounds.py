@@ -317,8 +317,9 @@ DEMO_COMMITTEE_SPEC = {
 
 
 def load_demo_round() -> list[Round]:
-    """The demo's 2014 mid-year round and Shichahai committee round, each solved; the rounds
-    already present are left alone. Needs the demo scenario's units and representatives."""
+    """The demo's 2014 mid-year round, solved, opened and scored (``demo_scores``), and the
+    Shichahai committee round, solved and still in set-up; the rounds already present are
+    left alone. Needs the demo scenario's units and representatives."""
     from survey.services import frameworks
 
     version = frameworks.load_default_framework()
@@ -374,6 +375,9 @@ def _demo_open_door_round(version: FrameworkVersion) -> Round:
     raters.add_representatives(round=round, users=[users[name] for name in usernames])
     _demo_sessions(round, DEMO_PLACE, first_day=9)
     _demo_solve(round)
+    from survey.services.demo_scores import load_demo_scores
+
+    load_demo_scores(round)  # opened, scored on the phones and closed, session by session
     return round
 
 

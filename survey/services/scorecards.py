@@ -556,7 +556,8 @@ def get_own_scorecard(*, rater: RoundRater, scorecard_id: int) -> Scorecard:
 # --------------------------------------------------------------------------- conflicts and reopening
 
 
-def declare_conflict(*, rater: RoundRater, session: ReportSession, reason: str) -> Conflict:
+def declare_conflict(*, rater: RoundRater, session: ReportSession, reason: str,
+                     now: datetime | None = None) -> Conflict:
     """The representative recuses themself from the unit; an unsubmitted draft is discarded."""
     if rater.round_id != session.round_id or (not _seated(session, rater) and _declared(session, rater) is None):
         raise NotOnPanel(_("You are not on the panel of this session."))
@@ -569,7 +570,7 @@ def declare_conflict(*, rater: RoundRater, session: ReportSession, reason: str) 
                                  unit=conflicts.unit_label(session.unit)))
     if card is not None:
         db.session.delete(card)
-    return conflicts.declare_conflict(session.round, rater, session.unit, reason)
+    return conflicts.declare_conflict(session.round, rater, session.unit, reason, now=now)
 
 
 def reopen_scorecard(*, scorecard: Scorecard, reason: str, by: User | None, now: datetime | None = None

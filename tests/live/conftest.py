@@ -1,0 +1,116 @@
+"""A real ``kaimen serve`` (waitress, several threads) in a subprocess, per database backend.
+
+SQLite always (a fresh instance folder); PostgreSQL too when ``KAIMEN_TEST_DATABASE_URL``
+names a server: a fresh database per run, dropped afterwards. The test process builds its
+data with ``create_app`` on the same database while the server answers HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import BACKENDS
+
+#: Waitress threads of the live server: enough that many requests really run at once.
+SERVER_THREADS = 16
+STARTUP_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str  #: http://127.0.0.1:port
+    database_url: str
+    instance: Path
+    log: Path
+    app: object  #: a Flask app on the same database, for preparing data and checking results
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_db(request, tmp_path_factory) -> Iterator[str]:
+    """A fresh, empty database for one live server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'kaimen.sqlite3'}"
+        return
+    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"kaimen_live_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(live_db, tmp_path_factory) -> Iterator[LiveServer]:
+    """The database migrated by the real migrations, then ``kaimen serve`` on it."""
+    from flask_migrate import upgrade
+
+    from survey import create_app
+    from survey.extensions import db
+
+    instance = tmp_path_factory.mktemp("live-server")
+    app = create_app({"DATABASE_URL": live_db, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.session.remove()
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KAIMEN_")}
+    env.update(KAIMEN_INSTANCE_PATH=str(instance), KAIMEN_DATABASE_URL=live_db)
+    log_path = instance / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "survey", "serve", "--port", str(port), "--threads", str(SERVER_THREADS)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(process, f"http://127.0.0.1:{port}", log_path)
+            yield LiveServer(url=f"http://127.0.0.1:{port}", database_url=live_db, instance=instance,
+                             log=log_path, app=app)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def _wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"kaimen serve did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
