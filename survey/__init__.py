@@ -134,6 +134,12 @@ def _register_blueprints(app: Flask) -> None:
     from survey.views import rounds
 
     app.register_blueprint(rounds.bp)
+    from survey.views import scoring
+
+    app.register_blueprint(scoring.bp)
+    from survey.views import sessions
+
+    app.register_blueprint(sessions.bp)
 
 
 def _register_hooks(app: Flask) -> None:

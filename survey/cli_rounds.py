@@ -1,4 +1,4 @@
-"""``kaimen round plan|conflicts`` and ``kaimen raters import``.
+"""``kaimen round plan|conflicts|codes``, ``kaimen round session open|close`` and ``kaimen raters import``.
 
 Each command works in one transaction: it commits once when everything
 succeeded and rolls back otherwise, so a refused file or an infeasible plan
@@ -132,3 +132,126 @@ def import_command(round_id: int, file: Path):
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     click.echo(f"Imported {outcome.count} raters into round {round.id}; the pool has {len(round.raters)}.")
+
+
+# --------------------------------------------------------------------------- on-site scoring
+
+
+def _load_session(round, unit_code: str):
+    """The round's report session for the unit with this code (any case)."""
+    wanted = (unit_code or "").strip().upper()
+    session = next((s for s in round.sessions if s.unit.code.upper() == wanted), None)
+    if session is None:
+        raise click.ClickException(f"Round {round.id} has no report session for the unit {unit_code}.")
+    return session
+
+
+def _session_name(session) -> str:
+    return f"{session.unit.code} {session.unit.name_zh}"
+
+
+@round_group.group("session")
+def session_group():
+    """Open and close scoring of a unit's report session."""
+
+
+@session_group.command("open")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.argument("unit_code", metavar="UNIT_CODE")
+@with_appcontext
+def session_open_command(round_id: int, unit_code: str):
+    """Open scoring of UNIT_CODE's session in round ROUND_ID (the chair's report has ended);
+    a closed session opens again."""
+    from survey.services.errors import DomainError
+    from survey.services.scoring_sessions import open_session
+
+    check_database_ready()
+    session = _load_session(_load_round(round_id), unit_code)
+    again = session.status.value == "closed"
+    try:
+        open_session(session=session)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Scoring of {_session_name(session)} is open{' again' if again else ''} (round {round_id}).")
+
+
+def _filled(card) -> int:
+    return sum(1 for e in card.entries if e.cannot_judge or e.points is not None)
+
+
+@session_group.command("close")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.argument("unit_code", metavar="UNIT_CODE")
+@with_appcontext
+def session_close_command(round_id: int, unit_code: str):
+    """Close scoring of UNIT_CODE's session in round ROUND_ID: every scorecard is locked and
+    unfinished drafts are not counted."""
+    from survey.services.errors import DomainError
+    from survey.services.scorecards import rules_of
+    from survey.services.scoring_sessions import close_session
+
+    check_database_ready()
+    session = _load_session(_load_round(round_id), unit_code)
+    try:
+        outcome = close_session(session=session)
+        drafts = sorted((card.rater.name, _filled(card)) for card in outcome.unfinished)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    total = len(rules_of(session).criteria)
+    noun = "scorecard" if outcome.submitted == 1 else "scorecards"
+    click.echo(f"Scoring of {_session_name(session)} is closed (round {round_id}): "
+               f"{outcome.submitted} {noun} submitted.")
+    if drafts:
+        noun = "draft is" if len(drafts) == 1 else "drafts are"
+        click.echo(f"{len(drafts)} unfinished {noun} not counted:")
+        for name, filled in drafts:
+            click.echo(f"  {name} ({filled} of {total} criteria filled)")
+    else:
+        click.echo("No unfinished drafts.")
+
+
+@round_group.command("codes")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.argument("unit_code", metavar="UNIT_CODE")
+@click.option("--base-url", default=None, metavar="URL",
+              help="The address phones open, e.g. https://kaimen.example.org (default: KAIMEN_BASE_URL).")
+@with_appcontext
+def codes_command(round_id: int, unit_code: str, base_url: str | None):
+    """Issue fresh join codes for the panel of UNIT_CODE's session in round ROUND_ID and print
+    each rater's code and join link, to send by message instead of a printed sheet.
+
+    Codes issued earlier and not yet used (on a printed sheet, too) stop working."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    from survey.labels import local_time
+    from survey.models.base import utcnow
+    from survey.services.errors import DomainError
+    from survey.services.join_codes import code_expiry, issue_join_codes, join_url
+
+    base_url = (base_url or current_app.config.get("BASE_URL") or "").strip()
+    parts = urlsplit(base_url)
+    if not base_url:
+        raise click.ClickException("give --base-url, the address phones open (e.g. https://kaimen.example.org), "
+                                   "or set KAIMEN_BASE_URL.")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise click.ClickException(f"--base-url must be an http:// or https:// address, not {base_url}.")
+    check_database_ready()
+    session = _load_session(_load_round(round_id), unit_code)
+    now = utcnow()
+    try:
+        issued = issue_join_codes(session=session, now=now)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Round {round_id}, {_session_name(session)}: {len(issued)} new join codes, valid until "
+               f"{local_time(code_expiry(session, now))} ({current_app.config['TIMEZONE']}). "
+               "Earlier unused codes no longer work.")
+    for entry in issued:
+        click.echo(f"{entry.name}\t{entry.code}\t{join_url(entry.code, base_url)}")

@@ -17,6 +17,9 @@ from typing import Any, Mapping
 ENV_PREFIX = "KAIMEN_"
 
 DEFAULTS: dict[str, Any] = {
+    # The address phones open (https://kaimen.example.org), for links printed outside a
+    # request: `kaimen round codes`. Pages use the address of the request itself.
+    "BASE_URL": None,
     "DATABASE_URL": None,  # None: SQLite file ``kaimen.sqlite3`` in the instance folder
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

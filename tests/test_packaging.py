@@ -59,5 +59,5 @@ def test_wheel_ships_the_three_packages_and_the_console_script(wheel, wheel_name
 def test_wheel_ships_the_report_font_and_its_licence(wheel_names):
     fonts = ROOT / "survey/reports/fonts"
     shipped = {f"survey/reports/fonts/{p.name}" for p in fonts.iterdir() if p.suffix in {".ttf", ".txt"}}
-    assert {"survey/reports/fonts/wqy-microhei-gb2312.ttf", "survey/reports/fonts/LICENSE-wqy-microhei.txt"} <= shipped
+    assert {"survey/reports/fonts/wqy-microhei-gbk.ttf", "survey/reports/fonts/LICENSE-wqy-microhei.txt"} <= shipped
     assert shipped <= wheel_names

@@ -29,6 +29,7 @@ def diagnose(
     inputs: Inputs,
     families: Iterable[tuple[ConstraintFamily, bool]],
     budget: float,
+    already: frozenset[ConstraintFamily] = frozenset(),
 ) -> list[Infeasibility]:
     """Re-solve with each constraint family dropped in turn (and, for per-unit
     families that explain it, with the family dropped for one unit at a time).
@@ -36,7 +37,8 @@ def diagnose(
     Recusal is "dropped" by rebuilding with every pair eligible; it is only
     ever relaxed here, to explain, never in an assignment. The whole diagnosis
     gets ``budget`` seconds; sub-solves that run out are reported as
-    inconclusive rather than guessed.
+    inconclusive rather than guessed. Families in ``already`` (named by the
+    pre-checks) stay dropped throughout, so what is found lies beyond them.
     """
     deadline = time.perf_counter() + budget
     base = build(inputs.eligible)
@@ -53,11 +55,11 @@ def diagnose(
                 relaxed[:] = True
             else:
                 relaxed[:, inputs.unit_index[unit]] = True
-            res, _ = build(relaxed).solve(remaining, feasibility_only=True)
+            res, _ = build(relaxed).solve(remaining, drop=lambda f, _u: f in already, feasibility_only=True)
         else:
 
             def drop(tag_family: ConstraintFamily | None, tag_unit: str | None) -> bool:
-                return tag_family is family and (unit is None or tag_unit == unit)
+                return tag_family in already or (tag_family is family and (unit is None or tag_unit == unit))
 
             res, _ = base.solve(remaining, drop=drop, feasibility_only=True)
         status = status_of(res)
@@ -67,7 +69,7 @@ def diagnose(
 
     present = {family for family, _ in base.tags if family is not None} | {ConstraintFamily.RECUSAL}
     for family, per_unit in families:
-        if family not in present:
+        if family not in present or family in already:
             continue
         verdict = feasible(family, None)
         if verdict is None:
@@ -88,7 +90,8 @@ def diagnose(
                 "relaxation",
             )
         )
-    if not found:
+    families = [(f, per_unit) for f, per_unit in families if f not in already]
+    if not found and families:
         names = ", ".join(FAMILY_WORDS[f] for f, _ in families if f in present)
         note = ""
         if inconclusive:

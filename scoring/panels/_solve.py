@@ -75,12 +75,21 @@ def solve_or_explain(
     """Solve the model ``build`` makes from the recusal eligibility matrix.
 
     Raises :class:`PanelInfeasible` with the pre-check findings when there
-    are any (nothing is solved), or with :func:`diagnose`'s explanation when
-    HiGHS proves the model infeasible; ``families`` lists the constraint
-    families to relax in turn, and whether to try each unit alone.
+    are any, followed by whatever else :func:`diagnose` finds binding once the
+    pre-checked families are dropped (several independent causes are all
+    named), or with :func:`diagnose`'s explanation when HiGHS proves the model
+    infeasible; ``families`` lists the constraint families to relax in turn,
+    and whether to try each unit alone.
     """
+    families = list(families)
     if prechecks:
-        raise PanelInfeasible(prechecks)
+        named = frozenset(p.constraint for p in prechecks)
+        base = build(inputs.eligible)
+        res, _ = base.solve(time_limit, drop=lambda family, _unit: family in named, feasibility_only=True)
+        beyond = []
+        if status_of(res) is SolveStatus.INFEASIBLE:
+            beyond = diagnose(build, inputs, families, time_limit, already=named)
+        raise PanelInfeasible([*prechecks, *beyond])
     res, seconds = build(inputs.eligible).solve(time_limit)
     status = status_of(res)
     if status is SolveStatus.INFEASIBLE:

@@ -13,7 +13,6 @@ from scoring.types import ScoringInputError
 __all__ = ["Quadrant", "ImportancePerformance", "importance_performance"]
 
 
-
 class Quadrant(str, Enum):
     """Martilla & James (1977) quadrants of the importance-performance grid."""
 
@@ -32,6 +31,9 @@ class ImportancePerformance:
     importance_cross: float
     performance_cross: float
     quadrants: tuple[Quadrant | None, ...]
+    #: performance - importance per item (both on one scale): negative where
+    #: members rate the service below how much it matters to them.
+    gap: np.ndarray | None = None
 
     def items_in(self, quadrant: Quadrant) -> np.ndarray:
         """Input indices of the items in ``quadrant``."""
@@ -58,7 +60,8 @@ def importance_performance(
     Returns
     -------
     ImportancePerformance
-        ``quadrants`` (one :class:`Quadrant` per item) and the cross-hairs used.
+        ``quadrants`` (one :class:`Quadrant` per item), the cross-hairs used
+        and ``gap`` (performance - importance).
 
     Notes
     -----
@@ -75,7 +78,8 @@ def importance_performance(
     A value exactly on a cross-hair counts as high. Martilla & James place
     the cross-hairs by judgement; the grand means (data-centred cross-hairs)
     are the common default, and given values (e.g. the scale midpoint) can
-    be passed instead.
+    be passed instead. The gap performance - importance (both items on one
+    scale) orders items within "concentrate here": most negative first.
 
     References
     ----------
@@ -121,4 +125,5 @@ def importance_performance(
         importance_cross=i_cross,
         performance_cross=p_cross,
         quadrants=quadrants,
+        gap=perf - imp,
     )

@@ -136,6 +136,55 @@ class RankingSummary:
         raise ScoringInputError(f"unknown ordering {by!r}; use 'borda', 'first_share' or 'mean_rank'")
 
 
+def _check_ranks(ranks, top_n: int | None, what: str):
+    """Validated ranks: (array, values with 0 for unranked, ranked mask, top_n, items ranked per row).
+
+    Ranks must be whole numbers from 1 to N and no respondent may give the
+    same rank twice; errors name the respondent's row.
+    """
+    arr = as_numbers(ranks, what)
+    if arr.ndim != 2:
+        raise ScoringInputError(f"{what}: expected respondents x items, got a {arr.ndim}-D array")
+    n_items = arr.shape[1]
+    ranked = ~np.isnan(arr)
+    values = np.where(ranked, arr, 0.0)
+    # floor, not round: np.round is many times slower on a million rows.
+    bad = np.isinf(values) | (ranked & ((values < 1) | (values != np.floor(values))))
+    if bad.any():
+        r, j = first_cell(bad)
+        raise ScoringInputError(f"{what}: respondent {r}, item {j} has rank {arr[r, j]:g}; ranks are 1, 2, ...")
+    if not ranked.any():
+        raise ScoringInputError(f"{what}: no respondent ranked any item")
+    largest = int(values.max())
+    if top_n is None:
+        top_n = largest
+    top_n = int(top_n)
+    if not 1 <= top_n <= n_items:
+        raise ScoringInputError(f"{what}: top_n must be between 1 and {n_items} items, got {top_n}")
+    if largest > top_n:
+        r, j = first_cell(values > top_n)
+        raise ScoringInputError(
+            f"{what}: respondent {r}, item {j} has rank {arr[r, j]:g} but only the top {top_n} are ranked"
+        )
+    ones = np.ones(n_items)
+    per_row = ranked.astype(float) @ ones
+    if top_n <= 52:
+        # Distinct ranks r_1..r_m in a row set m different bits of sum 2^(r-1); a repeated rank
+        # carries into another bit, so fewer bits are set than ranks given. Exact in float64
+        # (sums below 2^53), and a matrix-vector product instead of sorting every row.
+        bits = np.where(ranked, np.exp2(values - 1.0), 0.0) @ ones
+        duplicate_rows = np.bitwise_count(bits.astype(np.int64)) != per_row
+    else:
+        sorted_rows = np.sort(arr, axis=1)  # nan last; nan == nan is False
+        duplicate_rows = (sorted_rows[:, 1:] == sorted_rows[:, :-1]).any(axis=1)
+    if duplicate_rows.any():
+        r = int(np.flatnonzero(duplicate_rows)[0])
+        row = np.sort(arr[r])
+        rank = row[1:][row[1:] == row[:-1]][0]
+        raise ScoringInputError(f"{what}: respondent {r} gives rank {rank:g} to two items")
+    return arr, values, ranked, top_n, per_row
+
+
 def ranking_summary(ranks, top_n: int | None = None, confidence: float = 0.95) -> RankingSummary:
     """Summarise a ranking question: mean rank, share ranked first, Borda score.
 
@@ -184,68 +233,44 @@ def ranking_summary(ranks, top_n: int | None = None, confidence: float = 0.95) -
     ([1.667, 1.0, 0.333], [0.667, 0.333, 0.0])
     """
     confidence = check_confidence(confidence)
-    arr = as_numbers(ranks, "ranking_summary")
-    if arr.ndim != 2:
-        raise ScoringInputError(f"ranking_summary: expected respondents x items, got a {arr.ndim}-D array")
+    arr, values, _, top_n, per_row = _check_ranks(ranks, top_n, "ranking_summary")
     n_rows, n_items = arr.shape
-    ranked = ~np.isnan(arr)
-    values = np.where(ranked, arr, 0.0)
-    bad = ranked & (~np.isfinite(values) | (values < 1) | (values != np.round(values)))
-    if bad.any():
-        r, j = first_cell(bad)
-        raise ScoringInputError(
-            f"ranking_summary: respondent {r}, item {j} has rank {arr[r, j]:g}; ranks are 1, 2, ..."
-        )
-    if not ranked.any():
-        raise ScoringInputError("ranking_summary: no respondent ranked any item")
-    largest = int(values.max())
-    if top_n is None:
-        top_n = largest
-    top_n = int(top_n)
-    if not 1 <= top_n <= n_items:
-        raise ScoringInputError(f"ranking_summary: top_n must be between 1 and {n_items} items, got {top_n}")
-    if largest > top_n:
-        r, j = first_cell(values > top_n)
-        raise ScoringInputError(
-            f"ranking_summary: respondent {r}, item {j} has rank {arr[r, j]:g} but only the top {top_n} are ranked"
-        )
-    sorted_rows = np.sort(arr, axis=1)  # nan last; nan == nan is False
-    duplicate = sorted_rows[:, 1:] == sorted_rows[:, :-1]
-    if duplicate.any():
-        r, j = first_cell(duplicate)
-        raise ScoringInputError(f"ranking_summary: respondent {r} gives rank {sorted_rows[r, j]:g} to two items")
 
-    answered = ranked.any(axis=1)
+    answered = per_row > 0
     base = int(answered.sum())
     z = _z(confidence)
 
+    # One bincount of (item, rank) over the whole matrix (rank 0 = not ranked)
+    # gives every statistic below as sums over ranks, without a loop over
+    # respondents or a second pass over the matrix.
+    flat = (np.arange(n_items, dtype=np.intp) * (top_n + 1))[None, :] + values.astype(np.intp)
+    counts = np.bincount(flat.ravel(), minlength=n_items * (top_n + 1)).reshape(n_items, top_n + 1)
+    rank_counts = counts[:, 1:]
+    r = np.arange(1.0, top_n + 1.0)
+
     # Mean rank among those who ranked the item.
-    n_ranked = ranked.sum(axis=0)
+    n_ranked = rank_counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_rank = values.sum(axis=0) / n_ranked
-        dev = np.where(ranked, values - mean_rank, 0.0)
-        sd = np.sqrt((dev**2).sum(axis=0) / (n_ranked - 1))
+        mean_rank = rank_counts @ r / n_ranked
+        sq_dev = np.maximum(rank_counts @ r**2 - n_ranked * mean_rank**2, 0.0)
+        sd = np.sqrt(sq_dev / (n_ranked - 1))
         t = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n_ranked - 1, 1))
         half = np.where(n_ranked >= 2, t * sd / np.sqrt(n_ranked), np.nan)
     mean_rank = np.where(n_ranked > 0, mean_rank, np.nan)
 
     # Share ranked first.
-    first_count = (values == 1).sum(axis=0)
+    first_count = rank_counts[:, 0]
     first_share = first_count / base
     first_ci = _wilson(first_count.astype(float), np.full(n_items, float(base)), z)
 
-    # Borda points over the respondents who answered.
-    points = np.where(ranked, top_n + 1.0 - values, 0.0)[answered]
-    borda = points.mean(axis=0)
+    # Borda points over the respondents who answered: N + 1 - r if ranked, 0 if not.
+    points = top_n + 1.0 - r
+    borda = rank_counts @ points / base
     if base >= 2:
-        borda_half = z * points.std(axis=0, ddof=1) / np.sqrt(base)
+        sq_points = np.maximum(rank_counts @ points**2 - base * borda**2, 0.0)
+        borda_half = z * np.sqrt(sq_points / (base - 1)) / np.sqrt(base)
     else:
         borda_half = np.full(n_items, np.nan)
-
-    # Counts per rank position, without a loop over respondents.
-    rows, cols = np.nonzero(ranked)
-    flat = cols * top_n + (values[rows, cols].astype(int) - 1)
-    rank_counts = np.bincount(flat, minlength=n_items * top_n).reshape(n_items, top_n)
 
     return RankingSummary(
         n_respondents=base,

@@ -10,10 +10,11 @@ from functools import partial
 import numpy as np
 from scipy import stats
 
-from scoring._validate import as_numbers, first_cell
+from scoring._validate import as_numbers, check_confidence, first_cell
+from scoring.survey.proportions import _z
 from scoring.types import ScoringInputError
 
-__all__ = ["CrosstabResult", "crosstab_test", "KruskalResult", "kruskal_test"]
+__all__ = ["CrosstabResult", "crosstab_test", "KruskalResult", "kruskal_test", "kruskal_from_counts"]
 
 
 # --------------------------------------------------------------------------- #
@@ -28,6 +29,10 @@ class CrosstabResult:
     ``expected`` and ``adjusted_residuals`` have the shape of the input table;
     rows or columns that were dropped (all zero) hold ``nan`` there, and
     ``rows_kept`` / ``columns_kept`` say which ones took part.
+    ``significant_cells`` marks the cells whose adjusted residual lies beyond
+    +/- ``residual_threshold`` (1.96 at 95%): the cells that drive a
+    difference; the sign of the residual says whether the cell is over- or
+    under-represented.
     """
 
     statistic: float
@@ -41,9 +46,11 @@ class CrosstabResult:
     columns_kept: np.ndarray
     notes: tuple[str, ...] = ()
     reason: str | None = None
+    significant_cells: np.ndarray | None = None  #: |adjusted residual| > residual_threshold
+    residual_threshold: float = 1.959963984540054
 
 
-def crosstab_test(table) -> CrosstabResult:
+def crosstab_test(table, confidence: float = 0.95) -> CrosstabResult:
     """Chi-square test of independence for an r x c table of counts.
 
     Parameters
@@ -51,12 +58,15 @@ def crosstab_test(table) -> CrosstabResult:
     table : array_like, shape (r, c)
         Non-negative counts (weighted counts allowed). Rows and columns that
         are entirely zero are dropped, with a note.
+    confidence : float, optional
+        Sets the residual threshold: the two-sided normal quantile, 1.96
+        for 0.95 (the default).
 
     Returns
     -------
     CrosstabResult
         ``statistic``, ``dof``, ``pvalue``, ``cramers_v``, ``expected``,
-        ``adjusted_residuals``, ``n``; ``notes`` (dropped rows/columns, small
+        ``adjusted_residuals``, ``significant_cells``, ``n``; ``notes`` (dropped rows/columns, small
         expected counts) and ``reason`` when the test cannot be made (fewer
         than 2 rows or columns left): then the numbers are ``nan``.
 
@@ -68,8 +78,11 @@ def crosstab_test(table) -> CrosstabResult:
 
         d_ij = (O_ij - E_ij) / sqrt(E_ij (1 - r_i/n) (1 - c_j/n)),
 
-    approximately standard normal under independence, so |d| > 2 flags a
-    cell that departs from independence (Agresti 2007, section 2.4.5).
+    approximately standard normal under independence, so |d| > 1.96 flags
+    a cell that departs from independence at the 5% level (Agresti 2007,
+    section 2.4.5). The flag is per cell, not corrected for the number of
+    cells: read it as "where the difference lies" once the overall test is
+    significant, not as a test of its own.
 
     References
     ----------
@@ -86,7 +99,10 @@ def crosstab_test(table) -> CrosstabResult:
     >>> res = crosstab_test([[762, 327, 468], [484, 239, 477]])
     >>> round(res.statistic, 1), res.dof, round(float(res.adjusted_residuals[0, 0]), 2)
     (30.1, 2, 4.5)
+    >>> res.significant_cells.tolist()
+    [[True, False, True], [True, False, True]]
     """
+    threshold = _z(check_confidence(confidence))
     arr = as_numbers(table, "crosstab_test")
     if arr.ndim != 2:
         raise ScoringInputError(f"crosstab_test: expected a 2-D table of counts, got {arr.ndim}-D")
@@ -108,6 +124,7 @@ def crosstab_test(table) -> CrosstabResult:
     r, c = sub.shape
     expected_full = np.full(arr.shape, np.nan)  # the kept cells are filled in below
     residual_full = np.full(arr.shape, np.nan)
+    significant = np.zeros(arr.shape, dtype=bool)  # filled below; nan residuals stay unmarked
     result = partial(
         CrosstabResult,
         expected=expected_full,
@@ -115,6 +132,8 @@ def crosstab_test(table) -> CrosstabResult:
         n=n,
         rows_kept=rows_kept,
         columns_kept=cols_kept,
+        significant_cells=significant,
+        residual_threshold=threshold,
     )
     if r < 2 or c < 2:
         return result(
@@ -139,6 +158,7 @@ def crosstab_test(table) -> CrosstabResult:
         )
     expected_full[np.ix_(rows_kept, cols_kept)] = expected
     residual_full[np.ix_(rows_kept, cols_kept)] = adjusted
+    significant[...] = np.abs(np.nan_to_num(residual_full)) > threshold
     return result(
         statistic=statistic,
         dof=dof,
@@ -262,3 +282,105 @@ def kruskal_test(groups: Mapping[str, object] | Sequence[object]) -> KruskalResu
         return undefined("every value is identical: ranks carry no information")
     h, p = stats.kruskal(*used)
     return result(statistic=float(h), pvalue=float(p), epsilon_squared=float(h) / (n - 1))
+
+
+def kruskal_from_counts(counts, labels: Sequence[str] | None = None) -> KruskalResult:
+    """Kruskal-Wallis H test from a groups x ordered-categories table of counts.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_groups, n_categories)
+        How many members of each group gave each answer, the answers in
+        scale order (e.g. :func:`~scoring.survey.cross_table` of a
+        demographic question and a rating). Empty groups are dropped (with a
+        note).
+    labels : sequence of str, optional
+        Group names; "0", "1", ... by default.
+
+    Returns
+    -------
+    KruskalResult
+        The same numbers :func:`kruskal_test` gives on the expanded answers
+        (``group_medians`` are category indices, 0-based, or the midpoint of
+        two), computed in time proportional to the table, not the
+        respondents: a million ratings are a 20 x 5 table.
+
+    Notes
+    -----
+    Every answer in category j shares the midrank r_j = C_{j-1} + (t_j + 1)/2
+    (t_j answers in the category, C_{j-1} in the categories below). With
+    group rank sums R_g = sum_j n_gj r_j and N answers,
+
+        H = [12 / (N (N + 1)) sum_g R_g^2 / n_g - 3 (N + 1)]
+            / [1 - sum_j (t_j^3 - t_j) / (N^3 - N)],
+
+    the tie-corrected statistic of :func:`scipy.stats.kruskal`, on
+    n_groups - 1 degrees of freedom.
+
+    References
+    ----------
+    Kruskal, W. H., & Wallis, W. A. (1952). JASA, 47(260), 583-621.
+
+    Examples
+    --------
+    >>> res = kruskal_from_counts([[1, 2, 0], [0, 1, 2]])
+    >>> round(res.statistic, 4), res.dof, res.group_medians.tolist()
+    (2.7222, 1, [1.0, 2.0])
+    """
+    arr = as_numbers(counts, "kruskal_from_counts")
+    if arr.ndim != 2:
+        raise ScoringInputError(f"kruskal_from_counts: expected groups x categories (2-D), got {arr.ndim}-D")
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.floor(arr))
+    if bad.any():
+        g, j = first_cell(bad)
+        raise ScoringInputError(
+            f"kruskal_from_counts: group {g}, category {j} has {arr[g, j]:g}; counts must be whole numbers >= 0"
+        )
+    n_groups = arr.shape[0]
+    if labels is None:
+        labels = tuple(str(i) for i in range(n_groups))
+    else:
+        labels = tuple(str(label) for label in labels)
+        if len(labels) != n_groups:
+            raise ScoringInputError(f"kruskal_from_counts: {len(labels)} labels for {n_groups} groups")
+    sizes = arr.sum(axis=1)
+    kept = sizes > 0
+    notes = tuple(f"dropped empty group {label!r}" for label, keep in zip(labels, kept) if not keep)
+    cum = np.cumsum(arr, axis=1)
+    medians = np.full(n_groups, np.nan)
+    for g in np.flatnonzero(kept):  # one per group
+        size = int(sizes[g])
+        lower = np.searchsorted(cum[g], (size + 1) // 2, side="left")
+        upper = np.searchsorted(cum[g], size // 2 + 1, side="left")
+        medians[g] = lower if size % 2 else (lower + upper) / 2.0
+    used = arr[kept]
+    n = int(used.sum())
+    result = partial(
+        KruskalResult,
+        dof=max(int(kept.sum()) - 1, 0),
+        n=n,
+        labels=labels,
+        group_sizes=sizes.astype(int),
+        group_medians=medians,
+        kept=kept,
+        notes=notes,
+    )
+    if used.shape[0] < 2:
+        return result(
+            statistic=np.nan, pvalue=np.nan, epsilon_squared=np.nan,
+            reason=f"{used.shape[0]} group(s) with data; the test needs at least 2",
+        )
+    ties = used.sum(axis=0)
+    if np.count_nonzero(ties) < 2:
+        return result(
+            statistic=np.nan, pvalue=np.nan, epsilon_squared=np.nan,
+            reason="every value is identical: ranks carry no information",
+        )
+    below = np.cumsum(ties) - ties
+    midrank = below + (ties + 1.0) / 2.0
+    rank_sums = used @ midrank
+    big_n = float(n)
+    h = 12.0 / (big_n * (big_n + 1.0)) * float((rank_sums**2 / used.sum(axis=1)).sum()) - 3.0 * (big_n + 1.0)
+    h /= 1.0 - float((ties**3 - ties).sum()) / (big_n**3 - big_n)
+    dof = used.shape[0] - 1
+    return result(statistic=h, pvalue=float(stats.chi2.sf(h, dof)), epsilon_squared=h / (n - 1))

@@ -1,7 +1,8 @@
 """The Chinese font every report uses, registered once, and paragraph styles for it.
 
-WenQuanYi Micro Hei (Apache-2.0, licence beside the file) is shipped as a GB2312
-subset; ReportLab embeds only the glyphs a document uses, so PDFs stay small and
+WenQuanYi Micro Hei (Apache-2.0, licence beside the file) is shipped as a GBK
+subset (every character of GB 2312 and GBK, so rarer name characters such as 喆, 镕
+and 堃 print too); ReportLab embeds only the glyphs a document uses, so PDFs stay small and
 print the same on any machine (no font is left to the reader's viewer). The font
 has no bold or italic face: the family maps every variant to the one face so that
 ``<b>`` in a paragraph does not fail; emphasis comes from size instead.
@@ -20,7 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 #: The name reports pass to ReportLab (fontName=...).
 CJK_FONT = "WenQuanYiMicroHei"
 #: The shipped TrueType file (``pdffonts`` shows it as WenQuanYi..., embedded as a subset).
-CJK_FONT_FILE = Path(__file__).with_name("fonts") / "wqy-microhei-gb2312.ttf"
+CJK_FONT_FILE = Path(__file__).with_name("fonts") / "wqy-microhei-gbk.ttf"
 
 GREY = colors.HexColor("#555555")
 

@@ -22,9 +22,11 @@ from survey.models import (
     RoundRater,
     RoundStatus,
     Scorecard,
+    ScorecardReopening,
     ScorecardStatus,
     ScoreEntry,
     SessionStatus,
+    User,
 )
 from survey.models.base import utcnow
 from survey.services import conflicts, plans
@@ -81,6 +83,27 @@ def _scorecards(session: ReportSession) -> list[Scorecard]:
         select(Scorecard).where(Scorecard.round_id == session.round_id, Scorecard.unit_id == session.unit_id)
         .order_by(Scorecard.id)
     ))
+
+
+def session_scorecards(*, session: ReportSession) -> list[Scorecard]:
+    """The session's scorecards, drafts and submitted, for the staff screens."""
+    return _scorecards(session)
+
+
+def get_session_scorecard(*, session: ReportSession, scorecard_id: int) -> Scorecard | None:
+    card = db.session.get(Scorecard, scorecard_id)
+    if card is None or card.round_id != session.round_id or card.unit_id != session.unit_id:
+        return None
+    return card
+
+
+def session_reopenings(*, session: ReportSession) -> list[tuple[ScorecardReopening, Scorecard, User | None]]:
+    """Every reopening of the session's scorecards, oldest first, with who reopened it."""
+    rows = [(r, card) for card in _scorecards(session) for r in card.reopenings]
+    ids = {r.reopened_by_id for r, _card in rows if r.reopened_by_id is not None}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    rows.sort(key=lambda pair: (pair[0].reopened_at, pair[0].id))
+    return [(r, card, users.get(r.reopened_by_id)) for r, card in rows]
 
 
 def unfinished_drafts(*, session: ReportSession) -> list[Scorecard]:

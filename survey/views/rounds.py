@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     Response,
@@ -37,7 +35,13 @@ from survey.models import Role
 from survey.services import conflicts, join_codes, plans, raters, rounds
 from survey.services.conflicts import unit_label
 from survey.services.errors import DomainError
-from survey.views.util import flash_form_errors, local_to_utc, utc_to_local
+from survey.views.util import (
+    apply_change,
+    flash_form_errors,
+    local_to_utc,
+    refuse,
+    utc_to_local,
+)
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff/rounds")
 
@@ -63,24 +67,6 @@ def _rater(round, rater_id: int):
     if rater is None:
         abort(404)
     return rater
-
-
-def _apply(change: Callable[[], object], success: str) -> None:
-    """One transaction per request: run the service, then commit and confirm, or roll back and say why."""
-    try:
-        change()
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(success, "success")
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "error")
-    for reason in getattr(exc, "problems", None) or []:
-        flash(reason, "error")
 
 
 @bp.route("/")
@@ -221,7 +207,7 @@ def add_unit(round_id: int):
     if unit is None:
         flash(_("There is no unit with the code %(code)s.", code=form.unit_code.data), "error")
         return redirect(url_for(".detail", round_id=round.id))
-    _apply(
+    apply_change(
         lambda: rounds.add_round_unit(round=round, unit=unit),
         _("%(unit)s is evaluated in this round.", unit=unit_label(unit)),
     )
@@ -238,7 +224,7 @@ def remove_unit(round_id: int, unit_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     unit = round_unit.unit
-    _apply(
+    apply_change(
         lambda: rounds.remove_round_unit(round=round, unit=unit),
         _("%(unit)s is no longer evaluated in this round.", unit=unit_label(unit)),
     )
@@ -254,7 +240,7 @@ def schedule(round_id: int, session_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for(".detail", round_id=round.id))
-    _apply(
+    apply_change(
         lambda: rounds.schedule_session(
             session=session, starts_at=local_to_utc(form.starts_at.data), place=form.place.data
         ),
@@ -269,7 +255,7 @@ def open_round(round_id: int):
     round = _load(round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    _apply(lambda: rounds.open_round(round=round), _("The round is open; its criteria framework is frozen."))
+    apply_change(lambda: rounds.open_round(round=round), _("The round is open; its criteria framework is frozen."))
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -326,7 +312,7 @@ def pick_raters(round_id: int):
     try:
         added = raters.add_representatives(round=round, users=users)
     except DomainError as exc:
-        _refused(exc)
+        refuse(exc)
         return redirect(url_for(".import_raters", round_id=round.id))
     db.session.commit()
     flash(
@@ -344,7 +330,7 @@ def remove_rater(round_id: int, rater_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     name = rater.name
-    _apply(lambda: raters.remove_rater(round=round, rater=rater), _("%(name)s is no longer in the pool.", name=name))
+    apply_change(lambda: raters.remove_rater(round=round, rater=rater), _("%(name)s is no longer in the pool.", name=name))
     return redirect(url_for(".detail", round_id=round.id))
 
 
@@ -401,7 +387,7 @@ def record_conflict(round_id: int):
     unit = next((ru.unit for ru in round.units if ru.unit_id == form.unit_id.data), None)
     if unit is None:
         abort(404)
-    _apply(
+    apply_change(
         lambda: conflicts.record_conflict(
             round=round, rater=rater, unit=unit, reason=form.reason.data, recorded_by=current_user
         ),
@@ -419,7 +405,7 @@ def remove_conflict(round_id: int, conflict_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    _apply(lambda: conflicts.remove_conflict(conflict=conflict), _("The relationship is removed."))
+    apply_change(lambda: conflicts.remove_conflict(conflict=conflict), _("The relationship is removed."))
     return redirect(url_for(".conflicts_matrix", round_id=round.id))
 
 
@@ -464,7 +450,7 @@ def solve(round_id: int):
     try:
         outcome = plans.solve_plan(round=round)
     except DomainError as exc:
-        _refused(exc)
+        refuse(exc)
         return redirect(url_for(".plan", round_id=round.id))
     if not outcome.solved:
         db.session.rollback()
@@ -485,7 +471,7 @@ def add_member(round_id: int, session_id: int):
         flash_form_errors(form)
         return redirect(url_for(".plan", round_id=round.id))
     rater = _rater(round, form.rater_id.data)
-    _apply(
+    apply_change(
         lambda: plans.add_panel_member(session=session, rater=rater),
         _("%(name)s is on the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)),
     )
@@ -500,7 +486,7 @@ def remove_member(round_id: int, session_id: int, rater_id: int):
     rater = _rater(round, rater_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    _apply(
+    apply_change(
         lambda: plans.remove_panel_member(session=session, rater=rater),
         _("%(name)s is off the panel of %(unit)s.", name=rater.name, unit=unit_label(session.unit)),
     )
@@ -518,7 +504,7 @@ def session_sheet(round_id: int, session_id: int):
     try:
         sheet = join_codes.print_session_sheet(session=session, base_url=request.url_root)
     except DomainError as exc:
-        _refused(exc)
+        refuse(exc)
         return redirect(url_for(".plan", round_id=round.id))
     db.session.commit()
     return Response(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, request
+
+from survey.extensions import db
+from survey.services.errors import DomainError
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -29,7 +32,7 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.replace(tzinfo=zone).astimezone(timezone.utc)
+    return value.replace(tzinfo=zone).astimezone(UTC)
 
 
 def utc_to_local(value: datetime | None) -> datetime | None:
@@ -43,3 +46,22 @@ def flash_form_errors(form) -> None:
     for errors in form.errors.values():
         for error in errors:
             flash(error, "error")
+
+
+def apply_change(change, success: str) -> None:
+    """One transaction per request: run the service, then commit and confirm, or roll back and say why."""
+    try:
+        change()
+    except DomainError as exc:
+        refuse(exc)
+    else:
+        db.session.commit()
+        flash(success, "success")
+
+
+def refuse(exc: DomainError) -> None:
+    """Roll back a refused change and flash its reason (and every listed problem)."""
+    db.session.rollback()
+    flash(exc.message, "error")
+    for reason in getattr(exc, "problems", None) or []:
+        flash(reason, "error")

