@@ -72,6 +72,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(round_group)
     app.cli.add_command(raters_group)
+    from survey.cli_exports import export_group
+
+    app.cli.add_command(export_group)
 
 
 @click.command("create-user")

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2.0 models. Import every model module here so Alembic sees them."""
 
 from survey.models.accounts import LoginAttempt, LoginSession
+from survey.models.answer_rows import AnswerRow
 from survey.models.frameworks import Framework, FrameworkVersion
 from survey.models.questionnaires import Questionnaire, QuestionnaireKind, QuestionnaireStatus, QuestionnaireVersion
 from survey.models.responses import Invite, ParticipationTarget, Response, ResponseStatus
@@ -28,6 +29,7 @@ from survey.models.units import OrgLevel, OrgUnit, UnitKind
 from survey.models.users import RaterType, RepresentativeProfile, Role, User
 
 __all__ = [
+    "AnswerRow",
     "AreaComment",
     "RaterDevice",
     "Scorecard",

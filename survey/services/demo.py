@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from survey import demo_data as data
 from survey.extensions import db
@@ -16,8 +16,6 @@ from survey.models import (
     QuestionnaireKind,
     RaterType,
     RepresentativeProfile,
-    Response,
-    ResponseStatus,
     Role,
     UnitKind,
     User,
@@ -208,30 +206,22 @@ def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> Non
 
 
 def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent_units, units) -> int:
-    """Bulk insert: one executemany, not 20,000 ORM objects."""
+    """Bulk insert (responses and their packed answer rows), not 20,000 ORM objects."""
     from survey.demo_responses import synthetic_responses
+    from survey.services.answer_columns import ImportRecord, bulk_import_responses
 
-    version_id = questionnaire.versions[-1].id
-    rows = [
-        {
-            "questionnaire_id": questionnaire.id,
-            "version_id": version_id,
-            "client_id": f"demo-{questionnaire.slug}-{i:06d}",
-            "status": ResponseStatus.SUBMITTED,
-            "answers": r.answers,
-            "unit_id": units[r.unit_code].id,
-            "started_on": r.submitted_on,
-            "submitted_on": r.submitted_on,
-        }
+    records = (
+        ImportRecord(answers=r.answers, unit_id=units[r.unit_code].id, submitted_on=r.submitted_on,
+                     client_id=f"demo-{questionnaire.slug}-{i:06d}")
         for i, r in enumerate(
             synthetic_responses(
                 _spec_of(questionnaire.versions[-1]), n, units=respondent_units,
                 weights=[units[code].member_count for code, *_ in respondent_units],  # bigger unions answer more
             )
         )
-    ]
-    db.session.execute(insert(Response), rows)
-    return len(rows)
+    )
+    # The synthetic answers are canonical (they pass validate_response): no need to validate them again.
+    return bulk_import_responses(questionnaire, records, version=questionnaire.versions[-1], validate=False).imported
 
 
 def _load_rounds(summary: DemoSummary) -> None:

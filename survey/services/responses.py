@@ -24,6 +24,7 @@ from forms.questionnaire.spec import Questionnaire as Spec
 from survey.extensions import db
 from survey.models import Invite, Questionnaire, Response, ResponseStatus
 from survey.models.base import utcnow
+from survey.services.answer_columns import write_answer_row
 from survey.services.errors import Conflict, DomainError
 from survey.services.invites import InviteRefused, redeem_invite
 from survey.services.questionnaires import is_open, live_version, spec_of
@@ -254,6 +255,7 @@ def _mark_submitted(response: Response, cleaned: dict) -> None:
     response.submitted_at = None if response.questionnaire.anonymous else now
     response.resume_key_hash = None
     db.session.flush()
+    write_answer_row(response)  # the packed row analysis reads, in the same transaction
 
 
 def _receipt(response: Response, *, already: bool) -> Receipt:
