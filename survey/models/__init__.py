@@ -2,7 +2,9 @@
 
 from survey.models.accounts import LoginAttempt, LoginSession
 from survey.models.answer_rows import AnswerRow
+from survey.models.audit import GENESIS, AuditEntry, AuditHead
 from survey.models.frameworks import Framework, FrameworkVersion
+from survey.models.publications import Publication, PublishedFile
 from survey.models.questionnaires import Questionnaire, QuestionnaireKind, QuestionnaireStatus, QuestionnaireVersion
 from survey.models.responses import Invite, ParticipationTarget, Response, ResponseStatus
 from survey.models.rounds import (
@@ -29,6 +31,11 @@ from survey.models.units import OrgLevel, OrgUnit, UnitKind
 from survey.models.users import RaterType, RepresentativeProfile, Role, User
 
 __all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditHead",
+    "Publication",
+    "PublishedFile",
     "AnswerRow",
     "AreaComment",
     "RaterDevice",
