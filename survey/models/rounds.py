@@ -48,6 +48,9 @@ class Round(db.Model):
     settings: Mapped[dict] = mapped_column(JSONDocument, default=dict)
     #: Panel-forming parameters (mode, sizes, quotas by unit kind, minimum raters per unit).
     panel_spec: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    #: Target indicators and satisfaction results combined with the open-door scores, in the
+    #: ``composite`` format of ``scoring.io`` (open-door weight, per unit targets and surveys).
+    composite: Mapped[dict | None] = mapped_column(JSONDocument, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     framework_version: Mapped[FrameworkVersion] = relationship()
