@@ -140,6 +140,16 @@ def _register_blueprints(app: Flask) -> None:
     from survey.views import sessions
 
     app.register_blueprint(sessions.bp)
+    from survey.views import analysis
+
+    app.register_blueprint(analysis.bp)
+    from survey.views import verify
+
+    app.register_blueprint(verify.bp)
+    from survey.views import evaluator, publishing
+
+    app.register_blueprint(evaluator.bp)
+    app.register_blueprint(publishing.bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -75,6 +75,12 @@ def register_commands(app: Flask) -> None:
     from survey.cli_exports import export_group
 
     app.cli.add_command(export_group)
+    from survey.cli_audit import audit_group
+
+    app.cli.add_command(audit_group)
+    from survey.cli_publish import register_publish_commands
+
+    register_publish_commands(app)
 
 
 @click.command("create-user")
@@ -86,7 +92,7 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def create_user_command(role: str, username: str, display_name: str | None, password_stdin: bool, generate_password: bool):
     """Create a user; the password comes from a prompt, standard input, or is generated."""
-    from survey.services import accounts
+    from survey.services import accounts, audit
     from survey.services.errors import DomainError
 
     check_database_ready()
@@ -99,7 +105,9 @@ def create_user_command(role: str, username: str, display_name: str | None, pass
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(username=username, role=Role(role), password=password, display_name=display_name)
+        with audit.acting_as("cli"):
+            user = accounts.create_user(username=username, role=Role(role), password=password,
+                                        display_name=display_name)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -162,6 +162,7 @@ def session_group():
 def session_open_command(round_id: int, unit_code: str):
     """Open scoring of UNIT_CODE's session in round ROUND_ID (the chair's report has ended);
     a closed session opens again."""
+    from survey.services.audit import acting_as
     from survey.services.errors import DomainError
     from survey.services.scoring_sessions import open_session
 
@@ -169,7 +170,8 @@ def session_open_command(round_id: int, unit_code: str):
     session = _load_session(_load_round(round_id), unit_code)
     again = session.status.value == "closed"
     try:
-        open_session(session=session)
+        with acting_as("cli"):
+            open_session(session=session)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -188,6 +190,7 @@ def _filled(card) -> int:
 def session_close_command(round_id: int, unit_code: str):
     """Close scoring of UNIT_CODE's session in round ROUND_ID: every scorecard is locked and
     unfinished drafts are not counted."""
+    from survey.services.audit import acting_as
     from survey.services.errors import DomainError
     from survey.services.scorecards import rules_of
     from survey.services.scoring_sessions import close_session
@@ -195,7 +198,8 @@ def session_close_command(round_id: int, unit_code: str):
     check_database_ready()
     session = _load_session(_load_round(round_id), unit_code)
     try:
-        outcome = close_session(session=session)
+        with acting_as("cli"):
+            outcome = close_session(session=session)
         drafts = sorted((card.rater.name, _filled(card)) for card in outcome.unfinished)
         db.session.commit()
     except DomainError as exc:

@@ -44,6 +44,17 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
     "CHECK_SCHEMA": True,
+    # Small-cell protection: no figure rests on fewer respondents than this (screens, PDFs,
+    # evaluator exports); free text and per-enterprise views use the larger thresholds.
+    "SMALL_CELL_K": 5,
+    "SMALL_CELL_K_TEXT": 10,
+    "SMALL_CELL_K_ENTERPRISE": 10,
+    # The analysis screens keep loaded answers and finished analyses per process, keyed by a
+    # stamp of the answer rows (a new submission is seen at once); 0 turns the cache off.
+    "ANALYSIS_CACHE_SECONDS": 300,
+    "ANALYSIS_CACHE_MB": 64,
+    # Above this many responses, free texts are left to the exports (reading them is slow).
+    "ANALYSIS_TEXTS_MAX_ROWS": 200000,
 }
 
 #: Keys whose environment value is parsed as JSON (numbers, booleans, lists).

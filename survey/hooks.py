@@ -9,11 +9,22 @@ from survey.database import read_only_transaction
 from survey.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES_ON_GET = "_kaimen_writes_on_get"
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (a download recorded in the audit log): its SQLite
+    transaction takes the write lock up front, so it waits its turn instead of failing
+    with "database is locked" when another connection wrote since its first read."""
+    setattr(view, _WRITES_ON_GET, True)
+    return view
 
 
 def mark_read_only_transaction() -> None:
     """Safe requests never write, so their SQLite transactions need no write lock."""
-    g._read_only_token = read_only_transaction.set(request.method in SAFE_METHODS)
+    view = current_app.view_functions.get(request.endpoint or "")
+    writes = view is not None and getattr(view, _WRITES_ON_GET, False)
+    g._read_only_token = read_only_transaction.set(request.method in SAFE_METHODS and not writes)
 
 
 def end_transaction(_exc: BaseException | None) -> None:

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from survey.extensions import db
 from survey.models import LoginAttempt, LoginSession, Role, User
 from survey.models.base import utcnow
+from survey.services import audit
 from survey.services.errors import Conflict, InvalidCredentials, LoginThrottled
 
 #: scrypt (werkzeug's default KDF): memory-hard and slow by design.
@@ -38,8 +39,9 @@ def generate_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
-def create_user(*, username: str, role: Role, password: str, display_name: str | None = None) -> User:
-    """Add a user; refuses a taken name or a short password."""
+def create_user(*, username: str, role: Role, password: str, display_name: str | None = None,
+                by: User | None = None) -> User:
+    """Add a user; refuses a taken name or a short password. ``by``: the administrator (for the audit log)."""
     name = normalise_username(username)
     if not name or len(name) > 80 or any(ch.isspace() for ch in name):
         raise Conflict(_("A username needs 1 to 80 characters and no spaces."))
@@ -50,7 +52,20 @@ def create_user(*, username: str, role: Role, password: str, display_name: str |
     user = User(username=name, role=role, display_name=display_name or name, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
+    audit.record(audit.USER_CREATE, subject_type="user", subject_id=user.id, actor=by,
+                 details={"username": user.username, "role": user.role.value})
     return user
+
+
+def set_user_role(*, user: User, role: Role, by: User | None = None) -> None:
+    """Give an account another role; the change is in the audit log."""
+    if user.role is role:
+        return
+    previous = user.role
+    user.role = role
+    db.session.flush()
+    audit.record(audit.USER_ROLE, subject_type="user", subject_id=user.id, actor=by,
+                 details={"username": user.username, "from": previous.value, "to": role.value})
 
 
 def authenticate(*, username: str, password: str, address: str, settings: dict) -> User:
@@ -74,6 +89,11 @@ def authenticate(*, username: str, password: str, address: str, settings: dict) 
     if not valid or user is None or not user.enabled:
         db.session.add(LoginAttempt(username=name, address=address[:64], attempted_at=now))
         db.session.flush()
+        # The typed name is not logged (it may be a password typed in the wrong field): a known account's id is.
+        audit.record(audit.LOGIN_FAILED, subject_type="user", subject_id=user.id if user else "-",
+                     actor_label="anonymous", now=now,
+                     details={"address": address[:64],
+                              "cause": "unknown user" if user is None else "disabled" if valid else "password"})
         raise InvalidCredentials(_("Wrong username or password."))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == name))
     return user
@@ -101,8 +121,8 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("ascii", "replace")).hexdigest()
 
 
-def start_login_session(*, user: User, user_agent: str | None, hours: int) -> str:
-    """Open a server-side session and return the token the cookie will carry."""
+def start_login_session(*, user: User, user_agent: str | None, hours: int, address: str | None = None) -> str:
+    """Open a server-side session and return the token the cookie will carry (a login in the audit log)."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -116,6 +136,8 @@ def start_login_session(*, user: User, user_agent: str | None, hours: int) -> st
     )
     db.session.flush()
     user.login_key = key
+    audit.record(audit.LOGIN, subject_type="user", subject_id=user.id, actor=user, now=now,
+                 details={"address": address[:64]} if address else None)
     return key
 
 
@@ -134,10 +156,14 @@ def end_login_session(*, key: str) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
         db.session.flush()
+        audit.record(audit.LOGOUT, subject_type="user", subject_id=row.user_id, actor=row.user, now=row.ended_at)
 
 
-def set_user_enabled(*, user: User, enabled: bool) -> None:
+def set_user_enabled(*, user: User, enabled: bool, by: User | None = None) -> None:
     """Disable or re-enable an account; a disabled user's open sessions stop working at once."""
+    if user.enabled != enabled:
+        audit.record(audit.USER_ENABLED, subject_type="user", subject_id=user.id, actor=by,
+                     details={"username": user.username, "enabled": enabled})
     user.enabled = enabled
     if not enabled:
         for row in db.session.scalars(

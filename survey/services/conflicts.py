@@ -32,7 +32,7 @@ from survey.models import (
     User,
 )
 from survey.models.base import utcnow
-from survey.services import engine_inputs
+from survey.services import audit, engine_inputs
 from survey.services.errors import Conflict as AlreadyExists
 from survey.services.errors import DomainError
 
@@ -209,14 +209,27 @@ def record_conflict(
     conflict = Conflict(round_id=round.id, rater_id=rater.id, unit_id=unit.id, kind=ConflictKind.RELATIONSHIP,
                         reason=reason, created_by_id=recorded_by.id if recorded_by else None)
     db.session.add(conflict)
-    _withdraw_seat(round, rater, unit)
+    seat = _withdraw_seat(round, rater, unit)
     db.session.flush()
+    _record(audit.RECUSAL_RECORDED, conflict, unit, actor=recorded_by, seat_withdrawn=seat)
     return conflict
 
 
+def _record(action: str, conflict: Conflict, unit: OrgUnit, *, actor: User | None = None,
+            actor_label: str | None = None, now: datetime | None = None, **extra) -> None:
+    """A recusal in the audit log: the round, unit, rater and kind; never the free-text reason."""
+    audit.record(action, subject_type="conflict", subject_id=conflict.id, actor=actor, actor_label=actor_label,
+                 now=now, details={"round": conflict.round_id, "unit": unit.code, "rater": conflict.rater_id,
+                                   "kind": conflict.kind.value, **extra})
+
+
 def declare_conflict(round: Round, rater: RoundRater, unit: OrgUnit, reason: str = "", *,
-                     declared_by: User | None = None, now: datetime | None = None) -> Conflict:
-    """A rater says "I have a conflict" with a unit; declaring twice keeps the first declaration."""
+                     declared_by: User | None = None, now: datetime | None = None,
+                     draft_discarded: bool = False) -> Conflict:
+    """A rater says "I have a conflict" with a unit; declaring twice keeps the first declaration.
+
+    The audit log names ``declared_by`` when staff enter it, else the rater's phone.
+    """
     if round.status is RoundStatus.CLOSED:
         raise DomainError(_("The round is closed."))
     _require_member_and_unit(round, rater, unit)
@@ -228,18 +241,22 @@ def declare_conflict(round: Round, rater: RoundRater, unit: OrgUnit, reason: str
                         reason=reason, created_by_id=declared_by.id if declared_by else None,
                         created_at=now or utcnow())
     db.session.add(conflict)
-    _withdraw_seat(round, rater, unit)
+    seat = _withdraw_seat(round, rater, unit)
     db.session.flush()
+    _record(audit.RECUSAL_DECLARED, conflict, unit, actor=declared_by,
+            actor_label=None if declared_by else audit.rater_label(rater), now=conflict.created_at,
+            seat_withdrawn=seat, draft_discarded=draft_discarded)
     return conflict
 
 
-def remove_conflict(*, conflict: Conflict) -> None:
+def remove_conflict(*, conflict: Conflict, by: User | None = None) -> None:
     """Staff withdraw a relationship entered by mistake; declared conflicts stay."""
     if conflict.kind is not ConflictKind.RELATIONSHIP:
         raise DomainError(_("A conflict the rater declared cannot be removed."))
     round = db.session.get(Round, conflict.round_id)
     if round.status is not RoundStatus.SETUP:
         raise DomainError(_("The round is open: its conflicts can no longer be removed."))
+    _record(audit.RECUSAL_REMOVED, conflict, db.session.get(OrgUnit, conflict.unit_id), actor=by)
     db.session.delete(conflict)
     db.session.flush()
 

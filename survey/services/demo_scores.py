@@ -10,7 +10,8 @@ every score its own noise. Points are rounded to the criterion's step and kept
 within [0, maximum]; about one entry in fifty is "cannot judge" and some area
 comments are written. Two representatives declare a conflict when their session
 opens (a relative works at the unit), which recuses them: they have no scorecard
-for that unit. Times follow the sessions' schedule in June 2014; the random
+for that unit. Every step is in the audit log, at its time in the story (phones as
+``rater:<id>``, the sessions' opening and closing as ``demo``). Times follow the sessions' schedule in June 2014; the random
 generator has a fixed seed, so every machine gets the same scores.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import Conflict, ConflictKind, ReportSession, Round, RoundRater
-from survey.services import rounds, scorecards, scoring_sessions
+from survey.services import audit, rounds, scorecards, scoring_sessions
 
 SEED = 20140609
 
@@ -143,8 +144,9 @@ def load_demo_scores(round: Round) -> int:
         strengths[code] = {c.code: base + area_effect[c.area] + float(rng.normal(0, CRITERION_SD)) for c in criteria}
     declared = {(code, name): reason for code, name, reason in DECLARED_CONFLICTS}
     submitted = 0
-    for session in sessions:
-        submitted += _score_session(session, criteria, strengths[session.unit.code], offsets, declared, rng)
+    with audit.acting_as("demo"):  # the phones' events name their rater; staff steps name the demo
+        for session in sessions:
+            submitted += _score_session(session, criteria, strengths[session.unit.code], offsets, declared, rng)
     return submitted
 
 

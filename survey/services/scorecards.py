@@ -44,7 +44,7 @@ from survey.models import (
     User,
 )
 from survey.models.base import utcnow
-from survey.services import conflicts, plans
+from survey.services import audit, conflicts, plans
 from survey.services.errors import DomainError
 from survey.services.frameworks import display_text
 
@@ -463,6 +463,10 @@ def submit_scorecard(
     card.submitted_at = now
     card.receipt = receipt_of(card)
     db.session.flush()
+    audit.record(audit.SCORE_SUBMIT, subject_type="scorecard", subject_id=card.id,
+                 actor_label=audit.rater_label(rater), now=now,
+                 details={"round": card.round_id, "unit": session.unit.code, "rater": rater.id,
+                          "session": session.id, "receipt": card.receipt})
     return card
 
 
@@ -570,7 +574,8 @@ def declare_conflict(*, rater: RoundRater, session: ReportSession, reason: str,
                                  unit=conflicts.unit_label(session.unit)))
     if card is not None:
         db.session.delete(card)
-    return conflicts.declare_conflict(session.round, rater, session.unit, reason, now=now)
+    return conflicts.declare_conflict(session.round, rater, session.unit, reason, now=now,
+                                      draft_discarded=card is not None)
 
 
 def reopen_scorecard(*, scorecard: Scorecard, reason: str, by: User | None, now: datetime | None = None
@@ -592,4 +597,8 @@ def reopen_scorecard(*, scorecard: Scorecard, reason: str, by: User | None, now:
     scorecard.submitted_at = None
     scorecard.receipt = None
     db.session.flush()
+    audit.record(audit.SCORE_REOPEN, subject_type="scorecard", subject_id=scorecard.id, actor=by,
+                 now=reopening.reopened_at,
+                 details={"round": scorecard.round_id, "unit": scorecard.unit.code, "rater": scorecard.rater_id,
+                          "reason": reason, "previous_receipt": reopening.previous_receipt})
     return reopening

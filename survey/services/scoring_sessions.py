@@ -29,7 +29,7 @@ from survey.models import (
     User,
 )
 from survey.models.base import utcnow
-from survey.services import conflicts, plans
+from survey.services import audit, conflicts, plans
 from survey.services.conflicts import unit_label
 from survey.services.errors import DomainError
 from survey.services.scorecards import rules_of
@@ -45,7 +45,7 @@ class CloseOutcome:
     unfinished: list[Scorecard]
 
 
-def open_session(*, session: ReportSession, now: datetime | None = None) -> ReportSession:
+def open_session(*, session: ReportSession, now: datetime | None = None, by: User | None = None) -> ReportSession:
     """Accept scores for the session's unit (again, when it was closed by mistake)."""
     if session.round.status is not RoundStatus.OPEN:
         raise SessionRefused(_("Open the round before opening the scoring of %(unit)s.", unit=unit_label(session.unit)))
@@ -53,13 +53,16 @@ def open_session(*, session: ReportSession, now: datetime | None = None) -> Repo
         raise SessionRefused(_("Scoring of %(unit)s is already open.", unit=unit_label(session.unit)))
     if not session.members:
         raise SessionRefused(_("The panel of %(unit)s is empty: nobody could score.", unit=unit_label(session.unit)))
+    again = session.status is SessionStatus.CLOSED
     session.status = SessionStatus.OPEN
     session.opened_at = now or utcnow()
     db.session.flush()
+    audit.record(audit.SESSION_OPEN, subject_type="session", subject_id=session.id, actor=by, now=session.opened_at,
+                 details={"round": session.round_id, "unit": session.unit.code, "again": again})
     return session
 
 
-def close_session(*, session: ReportSession, now: datetime | None = None) -> CloseOutcome:
+def close_session(*, session: ReportSession, now: datetime | None = None, by: User | None = None) -> CloseOutcome:
     """Stop scoring: submitted scorecards count, drafts are listed and do not."""
     db.session.execute(
         select(ReportSession).where(ReportSession.id == session.id).with_for_update()
@@ -72,10 +75,15 @@ def close_session(*, session: ReportSession, now: datetime | None = None) -> Clo
     session.closed_at = now or utcnow()
     db.session.flush()
     cards = _scorecards(session)
-    return CloseOutcome(
+    outcome = CloseOutcome(
         submitted=sum(1 for c in cards if c.status is ScorecardStatus.SUBMITTED),
         unfinished=[c for c in cards if c.status is ScorecardStatus.DRAFT],
     )
+    audit.record(audit.SESSION_CLOSE, subject_type="session", subject_id=session.id, actor=by,
+                 now=session.closed_at,
+                 details={"round": session.round_id, "unit": session.unit.code, "submitted": outcome.submitted,
+                          "unfinished": len(outcome.unfinished)})
+    return outcome
 
 
 def _scorecards(session: ReportSession) -> list[Scorecard]:

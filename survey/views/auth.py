@@ -45,6 +45,7 @@ def login():
                 user=user,
                 user_agent=request.user_agent.string,
                 hours=current_app.config["LOGIN_SESSION_HOURS"],
+                address=client_address(),
             )
             login_user(user)
             session.permanent = True

@@ -405,7 +405,7 @@ def remove_conflict(round_id: int, conflict_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    apply_change(lambda: conflicts.remove_conflict(conflict=conflict), _("The relationship is removed."))
+    apply_change(lambda: conflicts.remove_conflict(conflict=conflict, by=current_user), _("The relationship is removed."))
     return redirect(url_for(".conflicts_matrix", round_id=round.id))
 
 

@@ -97,7 +97,7 @@ def open_session(round_id: int, session_id: int):
     again = session.status is SessionStatus.CLOSED
     label = unit_label(session.unit)
     apply_change(
-        lambda: scoring_sessions.open_session(session=session),
+        lambda: scoring_sessions.open_session(session=session, by=current_user),
         _("Scoring of %(unit)s is open again: raters can change and submit their scorecards.", unit=label)
         if again else _("Scoring of %(unit)s is open: raters can score on their phones now.", unit=label),
     )
@@ -113,7 +113,7 @@ def close_session(round_id: int, session_id: int):
         flash_form_errors(form)
         return _back(round, session)
     try:
-        outcome = scoring_sessions.close_session(session=session)
+        outcome = scoring_sessions.close_session(session=session, by=current_user)
     except DomainError as exc:
         refuse(exc)
         return _back(round, session)

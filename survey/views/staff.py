@@ -42,6 +42,7 @@ def users():
                 role=Role(form.role.data),
                 password=form.password.data,
                 display_name=form.display_name.data or None,
+                by=current_user,
             )
         except DomainError as exc:
             db.session.rollback()
@@ -64,7 +65,7 @@ def toggle_user(user_id: int):
     if user.id == current_user.id:
         flash(_("You cannot disable your own account."), "error")
         return redirect(url_for("staff.users"))
-    accounts.set_user_enabled(user=user, enabled=not user.enabled)
+    accounts.set_user_enabled(user=user, enabled=not user.enabled, by=current_user)
     db.session.commit()
     message = _("%(name)s can log in again.", name=user.username) if user.enabled else _(
         "%(name)s is disabled and logged out everywhere.", name=user.username

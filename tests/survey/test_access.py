@@ -16,6 +16,8 @@ STAFF = {"admin", "staff"}
 #: Public routes that identify a scoring phone by its ``kaimen_rater`` cookie, not a login:
 #: without that cookie they answer 401 whoever is logged in.
 RATER = "rater phone"
+#: Who may read published results and closed questionnaires (staff check what evaluators get).
+EVALUATORS = {"admin", "staff", "evaluator"}
 
 #: endpoint -> (methods besides HEAD/OPTIONS, who may use it)
 ROUTES = {
@@ -116,6 +118,22 @@ ROUTES = {
     "scoring.api_changes": ({"POST"}, RATER),
     "scoring.api_submit": ({"POST"}, RATER),
     "scoring.api_conflict": ({"POST"}, RATER),
+    "analysis.page": ({"GET"}, STAFF),
+    "analysis.results_json": ({"GET"}, STAFF),
+    "analysis.results_csv": ({"GET"}, STAFF),
+    "analysis.export_responses": ({"GET"}, STAFF),
+    "analysis.needs_report_pdf": ({"GET"}, STAFF),
+    "evaluator.index": ({"GET"}, EVALUATORS),
+    "evaluator.round_detail": ({"GET"}, EVALUATORS),
+    "evaluator.download_file": ({"GET"}, EVALUATORS),
+    "evaluator.questionnaire_detail": ({"GET"}, EVALUATORS),
+    "evaluator.export_responses": ({"GET"}, EVALUATORS),
+    "evaluator.needs_report": ({"GET"}, EVALUATORS),
+    "publishing.preview": ({"GET"}, STAFF),
+    "publishing.publish": ({"POST"}, STAFF),
+    "publishing.versions": ({"GET"}, STAFF),
+    "publishing.download_file": ({"GET"}, STAFF),
+    "verify.index": ({"GET", "POST"}, ANYONE),
 }
 
 

@@ -85,3 +85,16 @@ def test_sqlite_read_only_requests_do_not_take_the_write_lock(sqlite_app, tmp_pa
             other.close()
     finally:
         read_only_transaction.reset(token)
+
+
+def test_get_views_that_record_downloads_take_the_write_lock(sqlite_app):
+    """A download writes its audit entry during a GET: its transaction must begin IMMEDIATE."""
+    from survey.hooks import end_transaction, mark_read_only_transaction
+
+    seen = {}
+    for path in ("/evaluator/rounds/1/publications/1/files/1", "/evaluator/", "/healthz"):
+        with sqlite_app.test_request_context(path):
+            mark_read_only_transaction()
+            seen[path] = read_only_transaction.get()
+            end_transaction(None)
+    assert seen == {"/evaluator/rounds/1/publications/1/files/1": False, "/evaluator/": True, "/healthz": True}
