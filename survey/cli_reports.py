@@ -214,19 +214,23 @@ def round_command(round_id: int, out: Path, language: str):
 
 @report_group.command("unit")
 @click.argument("round_id", metavar="ROUND_ID", type=int)
-@click.argument("unit_code", metavar="UNIT_CODE")
+@click.argument("unit", metavar="UNIT_ID")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="PDF file to write (replaced if it exists).")
 @click.option("--language", type=click.Choice(LANGUAGES), default="zh", show_default=True,
               help="Language of the report.")
 @with_appcontext
-def unit_command(round_id: int, unit_code: str, out: Path, language: str):
-    """Write a preview of the report on unit UNIT_CODE in round ROUND_ID (not published)."""
+def unit_command(round_id: int, unit: str, out: Path, language: str):
+    """Write a preview of the report on unit UNIT_ID (its id or its code, e.g. XC-D01) in round
+    ROUND_ID (not published)."""
+    from survey.models import OrgUnit
     from survey.services import report_data
 
     check_database_ready()
     round, preview = _preview(round_id)
     codes = [u["code"] for u in preview.snapshot["facts"]["units"]]
+    found = db.session.get(OrgUnit, int(unit)) if unit.isdigit() else None
+    unit_code = found.code if found is not None else unit
     if unit_code not in codes:
         raise click.ClickException(f"Unit {unit_code} is not evaluated in round {round.id}; its units are: "
                                    f"{', '.join(codes)}")

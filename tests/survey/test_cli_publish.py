@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import Publication
+from survey.models import OrgUnit, Publication
 from survey.services import publications
 from tests.survey.round_builders import seed_round
 from tests.survey.test_publications import scored_round
@@ -112,6 +112,11 @@ def test_report_round_and_unit_write_preview_pdfs(app, round_id, tmp_path):
     assert "XC-D01" in text and "not published" in text
     with app.app_context():
         assert db.session.scalar(select(Publication.id).where(Publication.round_id == round_id)) is None
+        unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "XC-D01"))
+    by_id = tmp_path / "unit-by-id.pdf"  # UNIT_ID: the unit's id works as well as its code
+    result = _run(app, "report", "unit", round_id, unit_id, "--out", by_id)
+    assert result.exit_code == 0, result.output
+    assert "XC-D01" in _pdf_text(by_id)
 
 
 def test_report_errors_leave_no_file(app, round_id, tmp_path):
