@@ -15,9 +15,12 @@ each breakdown variable, maps the results onto
   questions) and the top services (the first ranking question, "ranked in
   the top N" shares), with intervals and the "not distinguishable" marks;
 - one section per question, with its chart;
-- the significant breakdowns (p < 0.05): every non-demographic question
-  crossed with each demographic question (and with the unit's sub-district
-  when no question asks for it); cells marked by adjusted residuals;
+- the significant breakdowns (p < 0.05 and at least a small effect:
+  Cramér's V of 0.1, or ε² of 0.01 for scales; with 20,000 responses nearly
+  every difference is significant, and a report of trivial ones buries the
+  few that matter): every non-demographic question crossed with each
+  demographic question (and with the unit's sub-district when no question asks
+  for it); cells marked by adjusted residuals;
 - participation by unit, and the questionnaire (the version answered) as the
   appendix.
 
@@ -96,6 +99,10 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 BY_SUB_DISTRICT = "_sub_district"
 #: The progress steps :func:`build_for` reports, in order (``breakdown`` once per breakdown variable).
 STEPS = ("load", "analyse", "breakdown", "layout")
+
+#: The smallest effects a breakdown needs to be reported (Cohen's "small").
+MIN_CRAMERS_V = 0.1
+MIN_EPSILON_SQUARED = 0.01
 
 
 class NoResponses(DomainError):
@@ -442,6 +449,8 @@ def _breakdown(table: QuestionBreakdown, variable: str, question: QuestionAnalys
     if test is None or not table.significant or not table.categories or test.statistic is None \
             or test.p is None or test.df is None or test.effect is None:
         return None
+    if test.effect < (MIN_EPSILON_SQUARED if table.kind == "scale" else MIN_CRAMERS_V):
+        return None  # significant with this many responses, but too small to report
     keep = [g for g, group in enumerate(table.groups) if group.size != 0]
     categories = list(table.categories)
     if table.kind == "scale" and question is not None:

@@ -216,6 +216,16 @@ def test_a_significant_breakdown_shows_its_test_and_marked_cells(report, tmp_pat
     assert "您对工会的满意程度 × 您的性别" not in section
 
 
+def test_a_significant_but_small_effect_is_left_out(app, questionnaire_id, tmp_path, monkeypatch):
+    """With many responses tiny differences are significant; only effects of a set size are reported."""
+    from survey.services import needs_report
+
+    monkeypatch.setattr(needs_report, "MIN_CRAMERS_V", 0.7)  # above this data's V = 0.6
+    with app.app_context():
+        pdf = build_for(questionnaire=qs.get_questionnaire(questionnaire_id=questionnaire_id), now=NOW).pdf
+    assert "您需要哪些服务 × 您的性别" not in flat(pdf_text(pdf, tmp_path))
+
+
 def test_a_group_under_k_shows_no_figure_anywhere(app, questionnaire_id, report, tmp_path):
     text = pdf_text(report.pdf, tmp_path)
     results = text[text.index("三、各题结果"):text.index("附录：问卷")]
