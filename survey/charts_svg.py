@@ -76,14 +76,21 @@ def _value_text(value: float | None, percent: bool, digits: int) -> str:
     return f"{value * 100:.{digits}f}%" if percent else f"{value:.{digits}f}"
 
 
+def _nice_axis(largest: float) -> float:
+    """The axis end for four grid steps of a round size (1, 1.5, 2, 2.5, 3, 4, 5 or 7.5 times a power of ten)."""
+    raw = largest / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10) if m * power >= raw * (1 - 1e-9))
+    return 4 * step
+
+
 def interval_bars(rows: Sequence[BarRow], *, title: str, percent: bool = True, maximum: float | None = None,
                   digits: int = 1) -> Markup:
     """Horizontal bars with interval whiskers; ``maximum`` is the axis end (1 for shares by default)."""
     if maximum is None:
         candidates = [r.high if r.high is not None else r.value for r in rows if r.value is not None]
-        maximum = 1.0 if percent else max([c for c in candidates if c is not None] or [1.0])
-        if percent:
-            maximum = min(1.0, max(0.1, max(candidates or [0.0]) * 1.1)) if candidates else 1.0
+        largest = max([c for c in candidates if c is not None] or [0.0])
+        maximum = min(1.0, _nice_axis(max(largest, 0.1))) if percent else _nice_axis(largest or 1.0)
     maximum = maximum or 1.0
     plot = WIDTH - LABEL_ROOM - VALUE_ROOM
     height = ROW * len(rows) + 24
