@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+
+from survey.reports.toolkit.charts import Bar, DistributionRow
 
 __all__ = ["BarRow", "DistributionRow", "interval_bars", "label_width", "stacked_distribution"]
 
@@ -34,18 +35,8 @@ VALUE_ROOM = 64
 FONT = 12
 
 
-@dataclass(frozen=True)
-class BarRow:
-    label: str
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-
-
-@dataclass(frozen=True)
-class DistributionRow:
-    label: str
-    shares: tuple[float | None, ...]
+#: The PDF charts' data types serve the screen charts too.
+BarRow = Bar
 
 
 def label_width(text: str) -> float:

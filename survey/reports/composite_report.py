@@ -43,6 +43,7 @@ from survey.reports.evaluation import (
     fmt,
     footer,
     method_facts,
+    pick_labels,
     plain,
     primary_name,
 )
@@ -385,18 +386,12 @@ def _method(data: CompositeReportData, labels: CompositeLabels) -> list:
     return [KeepTogether(story), Spacer(0, 4 * mm)]
 
 
-def _labels(labels: CompositeLabels | str) -> CompositeLabels:
-    if isinstance(labels, str):
-        return LABELS["en" if labels.lower().startswith("en") else "zh"]
-    return labels
-
-
 def build_composite_report(data: CompositeReportData, labels: CompositeLabels | str = "zh") -> bytes:
     """The composite assessment report as PDF bytes (A4 portrait); ``labels`` is "zh", "en" or the caller's own.
 
     The same data and labels always give the same bytes.
     """
-    labels = _labels(labels)
+    labels = pick_labels(labels, LABELS)
     c = labels.common
     story = [
         *_head(data, labels), *_components(data, labels), *_results(data, labels), *_details(data, labels),

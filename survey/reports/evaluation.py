@@ -520,3 +520,10 @@ __all__ = [
     "peer_position", "plain", "primary_name", "rank_cell", "rank_interval", "rank_text", "recusal_table", "short_hash",
     "spread", "statistics_table", "whole", "with_interval",
 ]
+
+
+def pick_labels(labels, table: dict):
+    """The caller's own labels, or the table's ``"zh"``/``"en"`` entry for a language name."""
+    if isinstance(labels, str):
+        return table["en" if labels.lower().startswith("en") else "zh"]
+    return labels

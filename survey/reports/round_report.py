@@ -59,6 +59,7 @@ from survey.reports.evaluation import (
     footer,
     loose_heading,
     method_section,
+    pick_labels,
     primary_name,
     recusal_table,
     whole,
@@ -494,18 +495,12 @@ def _framework(data: RoundReportData, labels: RoundLabels) -> list:
             Spacer(0, 4 * mm)]
 
 
-def _labels(labels: RoundLabels | str) -> RoundLabels:
-    if isinstance(labels, str):
-        return LABELS["en" if labels.lower().startswith("en") else "zh"]
-    return labels
-
-
 def build_round_report(data: RoundReportData, labels: RoundLabels | str = "zh") -> bytes:
     """The round report as PDF bytes (A4 portrait); ``labels`` is "zh", "en" or the caller's own wording.
 
     The same data and labels always give the same bytes.
     """
-    labels = _labels(labels)
+    labels = pick_labels(labels, LABELS)
     c = labels.common
     story = [
         *_cover(data, labels), *_ranking(data, labels), *_areas(data, labels), *_reliability(data, labels),

@@ -60,6 +60,7 @@ from survey.reports.evaluation import (
     footer,
     loose_heading,
     method_section,
+    pick_labels,
     primary_name,
     rank_text,
     recusal_table,
@@ -385,18 +386,12 @@ def _comments(data: UnitReportData, labels: UnitLabels) -> list:
             Spacer(0, 4 * mm)]
 
 
-def _labels(labels: UnitLabels | str) -> UnitLabels:
-    if isinstance(labels, str):
-        return LABELS["en" if labels.lower().startswith("en") else "zh"]
-    return labels
-
-
 def build_unit_report(data: UnitReportData, labels: UnitLabels | str = "zh") -> bytes:
     """The unit report as PDF bytes (A4 portrait); ``labels`` is "zh", "en" or the caller's own wording.
 
     The same data and labels always give the same bytes.
     """
-    labels = _labels(labels)
+    labels = pick_labels(labels, LABELS)
     c = labels.common
     name, _ = primary_name(c, data.unit_name, data.unit_name_en)
     story = [
