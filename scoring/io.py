@@ -388,6 +388,12 @@ def _rules(value) -> RecusalRules:
     return RecusalRules(**changes)
 
 
+def parse_composite(value, units: dict[str, UnitInfo]) -> CompositeSpec:
+    """The ``composite`` section of a config, checked as ``python -m scoring`` checks it
+    (public for callers that store the section on its own, such as a round's inputs)."""
+    return _composite(value, units)
+
+
 def _composite(value, units: dict[str, UnitInfo]) -> CompositeSpec:
     obj = _object(value, "composite", {"total_weight", "open_door_weight", "units"}, {"open_door_weight", "units"})
     spec = CompositeSpec(

@@ -150,6 +150,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(evaluator.bp)
     app.register_blueprint(publishing.bp)
+    from survey.views import bench
+
+    if bench.enabled(app.config):
+        app.register_blueprint(bench.bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -146,7 +146,7 @@ def serve_command(host: str, port: int, threads: int, with_demo: bool):
         summary = demo.load_demo_scenario()
         db.session.commit()
     check_database_ready()
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"  # nosec B104  # prints a URL; binds nothing
     click.echo(f"Kaimen is serving at {url}  (database: {_safe_url()})")
     if with_demo:
         click.echo(summary.describe())

@@ -1,4 +1,4 @@
-"""``kaimen round plan|conflicts|codes``, ``kaimen round session open|close`` and ``kaimen raters import``.
+"""``kaimen round plan|conflicts|codes|composite``, ``kaimen round session open|close`` and ``kaimen raters import``.
 
 Each command works in one transaction: it commits once when everything
 succeeded and rolls back otherwise, so a refused file or an infeasible plan
@@ -34,7 +34,7 @@ def _load_round(round_id: int):
 
 @click.group("round")
 def round_group():
-    """Assessment rounds: panel plans and the conflict matrix."""
+    """Assessment rounds: panel plans, the conflict matrix, scoring sessions and composite inputs."""
 
 
 @round_group.command("plan")
@@ -99,6 +99,90 @@ def conflicts_command(round_id: int, out: Path | None):
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     recused = len(matrix.recused())
     click.echo(f"Wrote {len(matrix.raters)} raters x {len(matrix.units)} units ({recused} recused pairs) to {out}.")
+
+
+#: A composite inputs file is read whole; a real one is a few kilobytes.
+COMPOSITE_MAX_BYTES = 2_000_000
+#: Keys of a whole ``python -m scoring`` config that a composite object never has.
+_CONFIG_KEYS = {"framework", "settings", "raters", "recusal"}
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _composite_from_file(file: Path) -> dict:
+    """The composite object in FILE: the object itself, or a whole config's "composite" section."""
+    import json
+
+    size = os.stat(file).st_size
+    if size > COMPOSITE_MAX_BYTES:
+        raise click.ClickException(f"{file.name} is {size} bytes; the limit is {COMPOSITE_MAX_BYTES} bytes.")
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file.name} is not UTF-8 text.") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{file.name}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}.") from None
+    except ValueError as exc:
+        raise click.ClickException(f"{file.name}: invalid JSON: {exc}.") from None
+    if isinstance(data, dict) and "composite" in data:
+        if data["composite"] is None:
+            raise click.ClickException(
+                f"{file.name}: \"composite\" is null; to remove the round's composite inputs use --clear.")
+        return data["composite"]
+    if isinstance(data, dict) and _CONFIG_KEYS & set(data):
+        raise click.ClickException(f"{file.name} is a scoring config without a \"composite\" section.")
+    return data
+
+
+@round_group.command("composite")
+@click.argument("round_id", metavar="ROUND_ID", type=int)
+@click.argument("file", metavar="[FILE.json]", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--clear", is_flag=True, help="Remove the round's composite inputs.")
+@with_appcontext
+def composite_command(round_id: int, file: Path | None, clear: bool):
+    """Set the composite inputs of round ROUND_ID from FILE.json, or remove them with --clear.
+
+    FILE.json holds the "composite" object of the python -m scoring config (open-door
+    weight, and per unit code its target indicators and survey results), or a whole such
+    config with a "composite" key. The inputs are checked as python -m scoring checks
+    them, and every unit must be evaluated in the round; a refused file stores nothing."""
+    from survey.services.composites import CompositeRejected, set_composite
+    from survey.services.errors import DomainError
+
+    if clear and file is not None:
+        raise click.ClickException("give either FILE.json or --clear, not both.")
+    if not clear and file is None:
+        raise click.ClickException("give FILE.json with the composite inputs, or --clear to remove them.")
+    data = None if clear else _composite_from_file(file)
+    check_database_ready()
+    round = _load_round(round_id)
+    had = round.composite is not None
+    try:
+        set_composite(round=round, data=data)
+        db.session.commit()
+    except CompositeRejected as exc:
+        db.session.rollback()
+        noun = "problem" if len(exc.problems) == 1 else "problems"
+        raise _refusal(f"The composite inputs of round {round_id} were not stored ({len(exc.problems)} {noun}):",
+                       exc.problems) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    if clear:
+        click.echo(f"Round {round.id} \"{round.name}\": composite inputs removed." if had else
+                   f"Round {round.id} \"{round.name}\" had no composite inputs; nothing changed.")
+        return
+    units = [entry["unit"] for entry in data["units"]]
+    total = data.get("total_weight", 100)
+    click.echo(f"Round {round.id} \"{round.name}\": composite inputs {'replaced' if had else 'stored'} for "
+               f"{len(units)} {'unit' if len(units) == 1 else 'units'} ({', '.join(units)}); "
+               f"open-door weight {data['open_door_weight']:g} of {total:g}.")
 
 
 @click.group("raters")

@@ -83,4 +83,4 @@ DEMO_ACCOUNTS = [
     ("shichahai", "staff", "什刹海街道总工会 工作人员", "kaimen-demo-staff"),
     ("evaluator", "evaluator", "公共绩效评估中心 评估员", "kaimen-demo-evaluator"),
 ]
-REPRESENTATIVE_PASSWORD = "kaimen-demo-rep"
+REPRESENTATIVE_PASSWORD = "kaimen-demo-rep"  # nosec B105  # the demo's published login

@@ -6,6 +6,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from survey.extensions import db
@@ -43,8 +44,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+#: Seconds a client is asked to wait when the database is unreachable or busy.
+DATABASE_RETRY_AFTER = 5
+
+
 def error_response(status: int, message: str | None = None, headers: dict | None = None):
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone: there is nothing to roll back
+        db.session.close()
     text = message or str(MESSAGES.get(status, MESSAGES[500]))
     if wants_json():
         response = jsonify(error=status, message=text)
@@ -96,13 +104,32 @@ def register(app: Flask) -> None:
     @app.errorhandler(DatabaseUnavailable)
     def database_unavailable(exc: DatabaseUnavailable):
         app.logger.error("database unreachable: %s", exc)
-        return error_response(
-            503, _("The database cannot be reached. Please try again shortly or tell an administrator.")
-        )
+        return _database_unavailable_response()
+
+    @app.errorhandler(OperationalError)
+    def database_error(exc: OperationalError):
+        # The server went away, refused the connection, or (SQLite) stayed locked past the
+        # busy timeout: the request did nothing; the client may send it again shortly.
+        app.logger.error("database unavailable: %s", (str(exc.orig or exc).strip().splitlines() or ["?"])[0])
+        return _database_unavailable_response()
+
+    @app.errorhandler(DBAPIError)
+    def database_disconnected(exc: DBAPIError):
+        if not exc.connection_invalidated:  # a real error (e.g. a bug in a query): a 500
+            return unexpected(exc)
+        app.logger.error("database connection lost: %s", exc.orig)
+        return _database_unavailable_response()
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
+    def unexpected(exc: BaseException):
         if app.debug or app.testing and app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
         app.logger.exception("unhandled error")
         return error_response(500)
+
+
+def _database_unavailable_response():
+    return error_response(
+        503, _("The database cannot be reached. Please try again shortly or tell an administrator."),
+        {"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )

@@ -222,8 +222,12 @@ def _schemas(languages: list[str]) -> dict:
                 "answers": _ref("Answers"),
                 "invite_code": {
                     "type": ["string", "null"],
+                    "minLength": 1,
                     "maxLength": INVITE_CODE_MAX_LENGTH,
-                    "description": "A one-time invitation code, as printed (case, spaces and dashes do not matter).",
+                    # An empty or all-space code is refused (400); leave the field out or send null.
+                    "pattern": r"\S",
+                    "description": "A one-time invitation code, as printed (case, spaces and dashes do not matter). "
+                                   "Leave it out, or send null, when there is none.",
                 },
             },
         },

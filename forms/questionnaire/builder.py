@@ -71,7 +71,7 @@ def ordered_options(question: Question, seed: object | None) -> tuple[Option, ..
     if not question.shuffle or seed is None:
         return question.options
     regular = [o for o in question.options if not o.is_other]
-    random.Random(f"{seed}/{question.id}").shuffle(regular)
+    random.Random(f"{seed}/{question.id}").shuffle(regular)  # nosec B311  # display order, not a secret
     return tuple(regular) + tuple(o for o in question.options if o.is_other)
 
 

@@ -18,7 +18,7 @@ from survey.services import audit
 from survey.services.errors import Conflict, InvalidCredentials, LoginThrottled
 
 #: scrypt (werkzeug's default KDF): memory-hard and slow by design.
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # nosec B105  # a hash method's name
 MIN_PASSWORD_LENGTH = 10
 
 #: Checked against when the username is unknown, so both failures cost the same time.

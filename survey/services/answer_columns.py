@@ -307,11 +307,11 @@ def bulk_import_responses(
     mark = "?" if sqlite else "%s"
     answers_mark = mark if sqlite else "CAST(%s AS jsonb)"
     insert_responses = (
-        "INSERT INTO responses (id, questionnaire_id, version_id, client_id, status, answers, unit_id, started_on, "
+        "INSERT INTO responses (id, questionnaire_id, version_id, client_id, status, answers, unit_id, started_on, "  # nosec B608  # fixed SQL, bound parameters
         f"submitted_on) VALUES ({mark}, {mark}, {mark}, {mark}, '{ResponseStatus.SUBMITTED.value}', {answers_mark}, "
         f"{mark}, {mark}, {mark})"
     )
-    insert_rows = ("INSERT INTO answer_rows (response_id, questionnaire_id, version_id, unit_id, submitted_on, data, "
+    insert_rows = ("INSERT INTO answer_rows (response_id, questionnaire_id, version_id, unit_id, submitted_on, data, "  # nosec B608  # fixed SQL, bound parameters
                    f"texts) VALUES ({', '.join([mark] * 7)})")
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     qid, vid = questionnaire.id, version.id
@@ -541,7 +541,7 @@ class _Reader:
     def count(self) -> int:
         """Rows matching the SQL conditions (an upper bound once answer filters apply)."""
         where, params = self._where(db.session.connection().dialect.name)
-        cursor = self._cursor(f"SELECT COUNT(*) FROM answer_rows WHERE {where}", params, 1)
+        cursor = self._cursor(f"SELECT COUNT(*) FROM answer_rows WHERE {where}", params, 1)  # nosec B608  # fixed SQL, bound parameters
         try:
             return int(cursor.fetchone()[0])
         finally:
@@ -550,7 +550,7 @@ class _Reader:
     def texts(self, chunk_rows: int) -> Iterator[dict]:
         """The texts of the rows that have any, as dicts (answer filters are not applied)."""
         where, params = self._where(db.session.connection().dialect.name)
-        cursor = self._cursor(f"SELECT texts FROM answer_rows WHERE {where} AND texts IS NOT NULL", params,
+        cursor = self._cursor(f"SELECT texts FROM answer_rows WHERE {where} AND texts IS NOT NULL", params,  # nosec B608  # fixed SQL, bound parameters
                               chunk_rows)
         try:
             while rows := cursor.fetchmany(chunk_rows):
@@ -563,7 +563,7 @@ class _Reader:
         """The matching rows as the driver returns them: (data,) or (data, texts), in chunks."""
         where, params = self._where(db.session.connection().dialect.name)
         columns = "data, texts" if self.with_texts else "data"
-        cursor = self._cursor(f"SELECT {columns} FROM answer_rows WHERE {where} ORDER BY response_id", params,
+        cursor = self._cursor(f"SELECT {columns} FROM answer_rows WHERE {where} ORDER BY response_id", params,  # nosec B608  # fixed SQL, bound parameters
                               chunk_rows)
         try:
             while part := cursor.fetchmany(chunk_rows):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -22,7 +24,11 @@ from survey.models import (
 )
 from survey.services.accounts import hash_password
 from survey.services.distribution import set_participation_target
-from survey.services.questionnaires import create_questionnaire, publish_questionnaire
+from survey.services.questionnaires import (
+    close_questionnaire,
+    create_questionnaire,
+    publish_questionnaire,
+)
 from survey.services.questionnaires import spec_of as _spec_of
 
 
@@ -33,14 +39,17 @@ class DemoSummary:
     created_questionnaires: int = 0
     created_responses: int = 0
     created_rounds: int = 0
+    created_publications: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
 
     def describe(self) -> str:
         state = (
             f"Demo scenario loaded: {self.created_units} units, {self.created_users} accounts, "
-            f"{self.created_questionnaires} questionnaires, {self.created_responses} responses and "
-            f"{self.created_rounds} assessment rounds created."
+            f"{self.created_questionnaires} questionnaires, {self.created_responses} responses, "
+            f"{self.created_rounds} assessment rounds and {self.created_publications} "
+            f"{'publication' if self.created_publications == 1 else 'publications'} created."
             if self.created_units or self.created_users or self.created_questionnaires or self.created_rounds
+            or self.created_publications
             else "Demo scenario already present: nothing to add."
         )
         lines = [state, "Demo logins (role  username  password):"]
@@ -52,7 +61,7 @@ def load_demo_scenario() -> DemoSummary:
     """Create the district, its 15 sub-districts, their units, the nine directly
     affiliated unions, 27 representatives and the staff/evaluator accounts."""
     summary = DemoSummary()
-    rng = random.Random(2014)  # same scenario on every machine
+    rng = random.Random(2014)  # nosec B311  # same demo everywhere; no secret
     units = _load_units(rng, summary)
     _load_accounts(summary)
     _load_representatives(units, summary)
@@ -179,11 +188,17 @@ CHAIR_SLUG = "shichahai-chair-2016"
 NEEDS_RESPONSES = 20_000
 #: Shichahai's members' evaluation reached over 60% of the members of its enterprise unions.
 CHAIR_RESPONSE_SHARE = 0.64
+#: The chair rating closed the day after its last answers (survey.demo_responses.PERIOD ends
+#: on 30 April 2016): 2016-05-01 00:00 Beijing time.
+CHAIR_CLOSED_AT = datetime(2016, 5, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> None:
     """The 2016 needs survey (published, 20,000 responses) and Shichahai's chair rating."""
-    from survey.demo_questionnaires import chair_satisfaction_questionnaire, needs_questionnaire
+    from survey.demo_questionnaires import (
+        chair_satisfaction_questionnaire,
+        needs_questionnaire,
+    )
     from survey.demo_responses import demo_units
 
     all_units = demo_units()
@@ -197,12 +212,17 @@ def _load_questionnaires(units: dict[str, OrgUnit], summary: DemoSummary) -> Non
         if db.session.scalar(select(Questionnaire.id).where(Questionnaire.slug == slug)) is not None:
             continue
         questionnaire = create_questionnaire(spec=spec, kind=kind, slug=slug)
-        publish_questionnaire(questionnaire=questionnaire)
+        # the chair rating's closing time is in the story; closing keeps it (the earlier of it and now)
+        publish_questionnaire(questionnaire=questionnaire,
+                              closes_at=CHAIR_CLOSED_AT if kind is QuestionnaireKind.SATISFACTION else None)
         summary.created_questionnaires += 1
         summary.created_responses += _insert_synthetic_responses(questionnaire, n, respondent_units, units)
         if kind is QuestionnaireKind.SATISFACTION:
             for code, *_rest in respondent_units:  # the Shichahai target: over 60% of members
                 set_participation_target(questionnaire=questionnaire, unit=units[code], rate=0.6)
+            # The rating is over: closed once its answers are in, so evaluators have a closed
+            # questionnaire to look at (the needs survey stays open to answer on a phone).
+            close_questionnaire(questionnaire=questionnaire)
 
 
 def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent_units, units) -> int:
@@ -225,7 +245,15 @@ def _insert_synthetic_responses(questionnaire: Questionnaire, n: int, respondent
 
 
 def _load_rounds(summary: DemoSummary) -> None:
-    """The 2014 mid-year open-door round and a Shichahai-style committee round, with solved plans."""
-    from survey.services.rounds import load_demo_round
+    """The 2014 mid-year open-door round and a Shichahai-style committee round, with solved plans;
+    the open-door round, scored, gets its composite inputs and is published as version 1."""
+    from survey.services.demo_publication import ADMIN_USERNAME, publish_demo_round
+    from survey.services.rounds import DEMO_ROUND_NAME, load_demo_round
 
-    summary.created_rounds += len(load_demo_round())
+    created = load_demo_round()
+    summary.created_rounds += len(created)
+    admin = db.session.scalar(select(User).where(User.username == ADMIN_USERNAME))
+    for round in created:  # a round that was already there is left as it is
+        if round.name == DEMO_ROUND_NAME:
+            publish_demo_round(round, by=admin)
+            summary.created_publications += 1

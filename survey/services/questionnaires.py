@@ -74,8 +74,24 @@ def live_version(questionnaire: Questionnaire) -> QuestionnaireVersion | None:
     return published[-1] if published else None
 
 
+#: Parsed specs of published versions, which never change (a frozen dataclass is safe to share).
+#: Keyed by id and publication time, so a reused id (rolled-back tests) never hits an old entry.
+_PUBLISHED_SPECS: dict[tuple[int, object], Spec] = {}
+_PUBLISHED_SPECS_MAX = 256
+
+
 def spec_of(version: QuestionnaireVersion) -> Spec:
-    return Spec.from_dict(version.spec)
+    """The version's spec; parsing is the costliest step of a submission, so published ones are kept."""
+    if version.published_at is None or version.id is None:
+        return Spec.from_dict(version.spec)
+    key = (version.id, version.published_at)
+    spec = _PUBLISHED_SPECS.get(key)
+    if spec is None:
+        spec = Spec.from_dict(version.spec)
+        if len(_PUBLISHED_SPECS) >= _PUBLISHED_SPECS_MAX:
+            _PUBLISHED_SPECS.clear()
+        _PUBLISHED_SPECS[key] = spec
+    return spec
 
 
 def edit_questionnaire(*, questionnaire: Questionnaire, spec: Spec) -> QuestionnaireVersion:

@@ -17,7 +17,7 @@ from survey.extensions import db
 from survey.models import Role
 from survey.services import distribution, invites, questionnaires, units
 from survey.services.errors import DomainError
-from survey.views.util import flash_form_errors, local_to_utc
+from survey.views.util import flash_form_errors, local_to_utc, public_url
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/staff/questionnaires")
 
@@ -138,7 +138,7 @@ def distribute(questionnaire_id: int):
 
 
 def _public_url(questionnaire) -> str:
-    return url_for("respond.landing", slug=questionnaire.slug, _external=True)
+    return public_url("respond.landing", slug=questionnaire.slug)
 
 
 @bp.route("/<int:questionnaire_id>/qr.<fmt>")

@@ -39,6 +39,7 @@ from survey.views.util import (
     apply_change,
     flash_form_errors,
     local_to_utc,
+    public_base_url,
     refuse,
     utc_to_local,
 )
@@ -502,7 +503,7 @@ def session_sheet(round_id: int, session_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        sheet = join_codes.print_session_sheet(session=session, base_url=request.url_root)
+        sheet = join_codes.print_session_sheet(session=session, base_url=public_base_url())
     except DomainError as exc:
         refuse(exc)
         return redirect(url_for(".plan", round_id=round.id))

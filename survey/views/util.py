@@ -22,6 +22,22 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def public_base_url() -> str:
+    """The address printed or shown for others to open (join QR codes, questionnaire links):
+    ``BASE_URL`` when it is set, so a spoofed Host header can never change such a link;
+    otherwise the address of the request itself. Ends with "/"."""
+    base = (current_app.config.get("BASE_URL") or "").strip()
+    return base.rstrip("/") + "/" if base else request.url_root
+
+
+def public_url(endpoint: str, **values) -> str:
+    """``url_for(endpoint, _external=True)`` on :func:`public_base_url`."""
+    from flask import url_for
+
+    path = url_for(endpoint, **values)[len(request.script_root):]
+    return public_base_url() + path.lstrip("/")
+
+
 def client_address() -> str:
     """The peer address (ProxyFix has already applied trusted X-Forwarded-For)."""
     return request.remote_addr or "unknown"

@@ -114,3 +114,117 @@ def _wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"kaimen serve did not start:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- servers a test controls
+# The fault and two-server tests start, kill (SIGKILL) and restart their own servers.
+
+
+class ServerProcess:
+    """One ``kaimen serve`` subprocess on ``database_url`` that a test may kill and start again."""
+
+    def __init__(self, database_url: str, instance: Path, *, threads: int = SERVER_THREADS,
+                 env: dict[str, str] | None = None, name: str = "server"):
+        self.database_url = database_url
+        self.instance = instance
+        self.threads = threads
+        self.extra_env = dict(env or {})
+        self.name = name
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.log = instance / f"{name}.log"
+        self.starts = 0
+
+    def start(self) -> ServerProcess:
+        port = _free_port()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("KAIMEN_")}
+        env.update(KAIMEN_INSTANCE_PATH=str(self.instance), KAIMEN_DATABASE_URL=self.database_url, **self.extra_env)
+        self.starts += 1
+        with open(self.log, "a") as log:
+            log.write(f"\n=== start {self.starts} on port {port}\n")
+            log.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "survey", "serve", "--port", str(port), "--threads", str(self.threads)],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self.url = f"http://127.0.0.1:{port}"
+        _wait_until_up(self.process, self.url, self.log)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler, no flush, no rollback runs in the server."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
+def migrated_app(database_url: str, instance: Path):
+    """An app on ``database_url`` (migrated by the real migrations), for preparing data and checking results."""
+    from flask_migrate import upgrade
+
+    from survey import create_app
+    from survey.extensions import db
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.session.remove()
+    return app
+
+
+def integrity_problems(app) -> list[str]:
+    """What the database's own checks find: SQLite ``integrity_check`` and ``foreign_key_check``;
+    on both backends, answer rows and submitted responses that do not match one to one."""
+    from survey.extensions import db
+
+    problems: list[str] = []
+    with app.app_context():
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            result = [row[0] for row in connection.exec_driver_sql("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                problems.append(f"integrity_check: {result}")
+            fk = list(connection.exec_driver_sql("PRAGMA foreign_key_check"))
+            if fk:
+                problems.append(f"foreign_key_check: {fk[:10]}")
+        orphans = connection.exec_driver_sql(
+            "SELECT count(*) FROM answer_rows a LEFT JOIN responses r ON r.id = a.response_id "
+            "WHERE r.id IS NULL OR r.status <> 'submitted'").scalar_one()
+        missing = connection.exec_driver_sql(
+            "SELECT count(*) FROM responses r LEFT JOIN answer_rows a ON a.response_id = r.id "
+            "WHERE r.status = 'submitted' AND a.response_id IS NULL").scalar_one()
+        if orphans:
+            problems.append(f"{orphans} answer rows without a submitted response")
+        if missing:
+            problems.append(f"{missing} submitted responses without an answer row")
+        db.session.remove()
+    return problems
+
+
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (dropped afterwards); skips when no server is configured."""
+    if not os.environ.get("KAIMEN_TEST_DATABASE_URL"):
+        pytest.skip("needs PostgreSQL: set KAIMEN_TEST_DATABASE_URL (several app servers cannot share SQLite)")
+    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"kaimen_live_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

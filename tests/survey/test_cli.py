@@ -96,15 +96,19 @@ def test_demo_loads_the_seeds_scenario_once(app):
         assert {f"XC-D0{i}" for i in range(1, 10)} <= homes
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
         assert roles == {Role.ADMIN: 1, Role.STAFF: 2, Role.EVALUATOR: 1, Role.REPRESENTATIVE: 27}
-        # The seeds' 2016 needs survey with its 20,000 responses, and Shichahai's chair rating.
+        # The seeds' 2016 needs survey with its 20,000 responses, still open, and Shichahai's chair
+        # rating, closed once its answers were in (so that evaluators have a closed questionnaire).
         per_questionnaire = dict(
             db.session.execute(
                 select(Questionnaire.slug, func.count(Response.id))
                 .join(Response, Response.questionnaire_id == Questionnaire.id)
-                .where(Questionnaire.status == QuestionnaireStatus.PUBLISHED, Response.submitted_on.is_not(None))
+                .where(Response.submitted_on.is_not(None))
                 .group_by(Questionnaire.slug)
             ).all()
         )
+        statuses = dict(db.session.execute(select(Questionnaire.slug, Questionnaire.status)).all())
+        assert statuses == {"xicheng-needs-2016": QuestionnaireStatus.PUBLISHED,
+                            "shichahai-chair-2016": QuestionnaireStatus.CLOSED}
         assert per_questionnaire["xicheng-needs-2016"] == 20_000
         # Shichahai: over 60% of its enterprise unions' members took part.
         members = db.session.scalar(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406  # escapes markup; parses no XML
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
