@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,13 +20,11 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("KAIMEN_TEST_DATABASE_URL") else [])
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kaimen-test.sqlite3'}"
-        return
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the ``KAIMEN_TEST_DATABASE_URL`` server, dropped afterwards."""
     server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"kaimen_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -35,6 +34,15 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kaimen-test.sqlite3'}"
+        return
+    with fresh_postgres_database("kaimen_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -544,6 +544,9 @@ def rater_sessions(*, rater: RoundRater) -> list[RaterSession]:
 
 def get_rater_session(*, rater: RoundRater, session_id: int) -> ReportSession:
     """A session on the rater's list; any other id, known or not, is refused alike."""
+    session = db.session.get(ReportSession, session_id)
+    if session is not None and session.round_id == rater.round_id and _seated(session, rater):
+        return session  # every write of a seated rater: no need to plan the whole round
     for item in rater_sessions(rater=rater):
         if item.session.id == session_id:
             return item.session

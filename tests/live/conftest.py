@@ -8,7 +8,6 @@ data with ``create_app`` on the same database while the server answers HTTP.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -19,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_postgres_database
 
 #: Waitress threads of the live server: enough that many requests really run at once.
 SERVER_THREADS = 16
@@ -53,17 +50,8 @@ def live_db(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'kaimen.sqlite3'}"
         return
-    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"kaimen_live_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("kaimen_live") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -217,14 +205,5 @@ def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database (dropped afterwards); skips when no server is configured."""
     if not os.environ.get("KAIMEN_TEST_DATABASE_URL"):
         pytest.skip("needs PostgreSQL: set KAIMEN_TEST_DATABASE_URL (several app servers cannot share SQLite)")
-    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"kaimen_live_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("kaimen_live") as url:
+        yield url

@@ -18,7 +18,7 @@ import pytest
 
 from survey import create_app
 from tests.conftest import csrf_token
-from tests.security.builders import XSS, payload_world
+from tests.security.builders import payload_world
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
 EVIL = "evil.example.net"

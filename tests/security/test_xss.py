@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 import pytest
 from flask import g
 from markupsafe import escape
-from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import OrgUnit, Questionnaire, Round, RoundRater

@@ -5,15 +5,13 @@ under concurrent writers, and an entry for every hooked event."""
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -33,7 +31,7 @@ from survey.models import (
 )
 from survey.services import accounts, audit, conflicts, scoring_sessions
 from survey.services import scorecards as sc
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fresh_postgres_database
 from tests.survey.round_builders import seed_round
 from tests.survey.scoring_builders import full_entries, open_round, open_session, seated
 
@@ -307,17 +305,8 @@ def fresh_database(database_url, tmp_path):
     if make_url(database_url).get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'audit-concurrent.sqlite3'}"
         return
-    server = make_url(os.environ["KAIMEN_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"kaimen_audit_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("kaimen_audit") as url:
+        yield url
 
 
 def test_concurrent_writers_form_one_linear_chain(fresh_database, tmp_path):

@@ -52,6 +52,20 @@ def test_publishing_freezes_a_version_and_editing_makes_the_next_one(app):
         assert q.versions[1].changes["questions"]["age"]["kind"] == "unchanged"
 
 
+def test_published_specs_are_parsed_once_and_drafts_every_time(app):
+    with app.app_context():
+        q = _published()
+        db.session.flush()
+        published = q.versions[0]
+        assert questionnaires.spec_of(published) is questionnaires.spec_of(published)  # parsed once
+        spec = dataclasses.replace(make_questionnaire(), anonymous=True)
+        draft = questionnaires.edit_questionnaire(questionnaire=q, spec=spec)
+        first = questionnaires.spec_of(draft)
+        reworded = dataclasses.replace(spec, title=LocalizedText("改过的标题", "Changed title"))
+        questionnaires.edit_questionnaire(questionnaire=q, spec=reworded)
+        assert first.title.zh != "改过的标题" and questionnaires.spec_of(draft).title.zh == "改过的标题"
+
+
 def test_publishing_a_draft_with_problems_lists_them_and_stays_draft(app):
     with app.app_context():
         spec = make_questionnaire()
