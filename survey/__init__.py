@@ -68,6 +68,7 @@ def _finish_config(app: Flask, instance_path: Path) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, app.config["SQLITE_BUSY_TIMEOUT_MS"]))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
     app.config["REMEMBER_COOKIE_DURATION"] = 0
+    app.config["TRUSTED_HOSTS"] = cfg.name_list(app.config.get("TRUSTED_HOSTS"))
     from survey.sessions import KaimenSessionInterface
 
     app.session_interface = KaimenSessionInterface()
@@ -78,14 +79,14 @@ def _finish_config(app: Flask, instance_path: Path) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from survey.extensions import babel, csrf, db, login_manager, migrate
-    from survey.i18n import select_locale
+    from survey.i18n import babel_locale
 
     db.init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=babel_locale)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"

@@ -156,6 +156,7 @@ class Codebook:
             if v.slot is not None:
                 by_slot[v.slot] = v
         object.__setattr__(self, "_by_slot", tuple(by_slot))
+        object.__setattr__(self, "_encoders", {})
 
     def variable(self, name: str) -> Variable:
         """The variable called ``name``; KeyError if there is none."""
@@ -207,9 +208,12 @@ class Codebook:
 
     def encoder(self, version: int) -> RowEncoder:
         """Turns canonical answers to version ``version`` into a numeric row and texts."""
-        if version not in self._codings:
-            raise CodingError(f"the codebook does not cover version {version}")
-        return RowEncoder(self, version, self._codings[version])
+        encoder = self._encoders.get(version)
+        if encoder is None:  # built once per version: the codebook never changes
+            if version not in self._codings:
+                raise CodingError(f"the codebook does not cover version {version}")
+            encoder = self._encoders[version] = RowEncoder(self, version, self._codings[version])
+        return encoder
 
 
 # --------------------------------------------------------------------------- encoding

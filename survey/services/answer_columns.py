@@ -109,12 +109,15 @@ def _texts_json(texts: Mapping[str, str]) -> str | None:
 
 # --------------------------------------------------------------------------- writing
 
-def write_answer_row(response: Response) -> AnswerRow:
-    """Code a submitted response's answers into its packed row (same transaction)."""
+def write_answer_row(response: Response, *, new: bool = False) -> AnswerRow:
+    """Code a submitted response's answers into its packed row (same transaction).
+
+    ``new``: the response was inserted in this transaction, so it has no row to replace.
+    """
     questionnaire = response.questionnaire
     codebook = questionnaire_codebook(questionnaire, include=response.version)
     values, texts = codebook.encoder(response.version.number).encode(response.answers)
-    existing = db.session.get(AnswerRow, response.id)
+    existing = None if new else db.session.get(AnswerRow, response.id)
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()

@@ -22,7 +22,7 @@ from forms.questionnaire.answers import SectionResult, clean_section, validate_r
 from forms.questionnaire.checks import drop_hidden, visible_questions
 from forms.questionnaire.spec import Questionnaire as Spec
 from survey.extensions import db
-from survey.models import Invite, Questionnaire, Response, ResponseStatus
+from survey.models import Invite, Questionnaire, QuestionnaireVersion, Response, ResponseStatus
 from survey.models.base import utcnow
 from survey.services.answer_columns import write_answer_row
 from survey.services.errors import Conflict, DomainError
@@ -214,11 +214,43 @@ def submit_whole_response(
     cleaned, errors = validate_response(spec, answers)
     if errors:
         raise ResponseIncomplete(errors, _first_section_with_error(spec, errors))
-    started = start_response(questionnaire=questionnaire, client_id=client_id, invite=invite)
-    if started.response.status is ResponseStatus.SUBMITTED:  # lost a race to an identical request
-        return _receipt(started.response, already=True)
-    _mark_submitted(started.response, cleaned)
-    return _receipt(started.response, already=False)
+    if existing is not None:  # started in the browser, finished through the API
+        _mark_submitted(existing, cleaned)
+        return _receipt(existing, already=False)
+    created = _create_submitted(questionnaire, client_id, live_version(questionnaire), spec, cleaned, invite)
+    if created is None:  # an identical request raced us and committed first: it is a repeat
+        return submit_whole_response(questionnaire=questionnaire, client_id=client_id, answers=answers)
+    return _receipt(created, already=False)
+
+
+def _create_submitted(questionnaire: Questionnaire, client_id: str, version: QuestionnaireVersion, spec: Spec,
+                      cleaned: dict, invite: Invite | None) -> Response | None:
+    """Insert a whole response as submitted, with its answer row: one INSERT each, no UPDATE.
+
+    Returns None when another request stored the same client id first.
+    """
+    now = utcnow()
+    response = Response(
+        questionnaire_id=questionnaire.id,
+        version_id=version.id,
+        client_id=client_id,
+        answers=cleaned,
+        status=ResponseStatus.SUBMITTED,
+        unit_id=invite.unit_id if invite else None,
+        invite_id=None if questionnaire.anonymous or invite is None else invite.id,
+        started_on=now.date(),
+        submitted_on=now.date(),
+        submitted_at=None if questionnaire.anonymous else now,
+        current_section=spec.sections[0].id,
+    )
+    response.questionnaire, response.version = questionnaire, version
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError:
+        return None
+    write_answer_row(response, new=True)
+    return response
 
 
 def find_response(*, questionnaire: Questionnaire, client_id: str) -> Response | None:
