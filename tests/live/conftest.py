@@ -14,10 +14,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.conftest import BACKENDS, fresh_postgres_database
 
@@ -44,13 +47,20 @@ class LiveServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live_db(request, tmp_path_factory) -> Iterator[str]:
-    """A fresh, empty database for one live server."""
-    if request.param == "sqlite":
+@contextmanager
+def backend_database(backend: str, tmp_path_factory) -> Iterator[str]:
+    """A fresh, empty database on ``backend`` (one of ``BACKENDS``); a PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'kaimen.sqlite3'}"
         return
     with fresh_postgres_database("kaimen_live") as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_db(request, tmp_path_factory) -> Iterator[str]:
+    """A fresh, empty database for one live server."""
+    with backend_database(request.param, tmp_path_factory) as url:
         yield url
 
 
@@ -155,6 +165,51 @@ class ServerProcess:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
+#: What a live server answers (503) while its database cannot be reached (survey/errors.py).
+DB_UNAVAILABLE = "The database cannot be reached. Please try again shortly or tell an administrator."
+#: For a server that answers 503 soon when SQLite is locked (the default busy timeout waits much longer).
+SHORT_BUSY_TIMEOUT_ENV = {"KAIMEN_SQLITE_BUSY_TIMEOUT_MS": "300"}
+
+
+class DatabaseAway:
+    """Makes a live server's database unusable, and brings it back.
+
+    PostgreSQL: the database refuses new connections and the server's are terminated
+    (the test process's too: dispose of its engine afterwards).
+    SQLite: another process holds the write lock longer than the server's busy timeout
+    (run the server with ``SHORT_BUSY_TIMEOUT_ENV``), so every write fails; reads in WAL
+    mode still work, so only writing requests fail there."""
+
+    def __init__(self, db_url: str):
+        self.url = make_url(db_url)
+        self.sqlite = self.url.get_backend_name() == "sqlite"
+        self._conn = None
+
+    def __enter__(self):
+        if self.sqlite:
+            import sqlite3
+
+            self._conn = sqlite3.connect(self.url.database, isolation_level=None, timeout=10)
+            self._conn.execute("BEGIN IMMEDIATE")
+        else:
+            self._admin = create_engine(self.url.set(drivername="postgresql+psycopg", database="postgres"),
+                                        isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false'))
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": self.url.database})
+        return self
+
+    def __exit__(self, *_exc):
+        if self.sqlite:
+            self._conn.execute("ROLLBACK")
+            self._conn.close()
+        else:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true'))
+            self._admin.dispose()
 
 
 def migrated_app(database_url: str, instance: Path):

@@ -25,10 +25,17 @@ from http.cookiejar import Cookie, CookieJar
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from tests.live.conftest import ServerProcess, integrity_problems, migrated_app
+from tests.live.conftest import (
+    DB_UNAVAILABLE,
+    SHORT_BUSY_TIMEOUT_ENV,
+    DatabaseAway,
+    ServerProcess,
+    integrity_problems,
+    migrated_app,
+)
 
 pytestmark = pytest.mark.live
 
@@ -39,7 +46,6 @@ REQUEST_TIMEOUT = 30
 BURST = 60
 #: The server is killed once this many submissions of the burst have been answered.
 KILL_AFTER_ACKS = 8
-DB_UNAVAILABLE = "The database cannot be reached. Please try again shortly or tell an administrator."
 
 
 # --------------------------------------------------------------------------- the world
@@ -378,49 +384,11 @@ def test_a_scorecard_retried_after_a_dropped_answer_gets_the_same_receipt_and_on
 # --------------------------------------------------------------------------- 4. the database goes away
 
 
-class _DatabaseAway:
-    """Makes the live server's database unusable, and brings it back.
-
-    PostgreSQL: the database refuses new connections and the server's are terminated.
-    SQLite: another process holds the write lock longer than the server's busy timeout
-    (the server under test runs with a short one), so every write fails; reads in WAL
-    mode still work, so only writing requests are checked there."""
-
-    def __init__(self, db_url: str):
-        self.url = make_url(db_url)
-        self.sqlite = self.url.get_backend_name() == "sqlite"
-        self._conn = None
-
-    def __enter__(self):
-        if self.sqlite:
-            import sqlite3
-
-            self._conn = sqlite3.connect(self.url.database, isolation_level=None, timeout=10)
-            self._conn.execute("BEGIN IMMEDIATE")
-        else:
-            self._admin = create_engine(self.url.set(drivername="postgresql+psycopg", database="postgres"),
-                                        isolation_level="AUTOCOMMIT")
-            with self._admin.connect() as conn:
-                conn.execute(text(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false'))
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": self.url.database})
-        return self
-
-    def __exit__(self, *_exc):
-        if self.sqlite:
-            self._conn.execute("ROLLBACK")
-            self._conn.close()
-        else:
-            with self._admin.connect() as conn:
-                conn.execute(text(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true'))
-            self._admin.dispose()
-
-
 @pytest.fixture
 def short_busy_server(world):
     """A second server on the same database: on SQLite with a busy timeout of 0.3 s."""
     server = ServerProcess(world.db_url, world.instance, threads=4, name="short-busy",
-                           env={"KAIMEN_SQLITE_BUSY_TIMEOUT_MS": "300"}).start()
+                           env=SHORT_BUSY_TIMEOUT_ENV).start()
     try:
         yield server
     finally:
@@ -439,7 +407,7 @@ def test_the_database_going_away_gives_a_friendly_503_in_the_users_language(worl
         unavailable_zh = _(DB_UNAVAILABLE)
     assert unavailable_zh != DB_UNAVAILABLE, "the message has a Chinese translation"
 
-    with _DatabaseAway(world.db_url):
+    with DatabaseAway(world.db_url):
         # JSON: a response submission and a scorecard submission
         status, body, headers = _send(api_opener, _submission_request(base, api_token, "db-away-client-00001"))
         assert (status, json.loads(body)) == (503, {"error": 503, "message": DB_UNAVAILABLE}), body

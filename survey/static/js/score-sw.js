@@ -5,8 +5,10 @@
 // of the scoring pages, their assets and the session's JSON is kept; only when the
 // network fails is the copy served, so a reload without a connection still shows the
 // form (score.js then restores the draft from localStorage). POSTs are never touched,
-// cached or replayed: score.js queues and resends changes itself. Signing out empties
-// the cache (score.js on the page after /score/leave).
+// cached or replayed: score.js queues and resends changes itself. A page the server
+// cannot give right now (503: its database is unreachable) is served from the copy as
+// well, so the rater keeps scoring; the JSON keeps its 503, which score.js shows and
+// retries. Signing out empties the cache (score.js on the page after /score/leave).
 "use strict";
 
 var CACHE = "kaimen-score-v1";
@@ -54,6 +56,11 @@ self.addEventListener("fetch", function (event) {
         var copy = response.clone();
         caches.open(CACHE).then(function (cache) { return cache.put(url.href, copy); })
           .catch(function () { /* storage full: the page still works online */ });
+      }
+      if (response.status === 503 && request.mode === "navigate") {
+        return caches.open(CACHE)
+          .then(function (cache) { return cache.match(url.href); })
+          .then(function (hit) { return hit || response; }, function () { return response; });
       }
       return response;
     }, function () {

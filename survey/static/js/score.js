@@ -3,7 +3,9 @@
 //
 // 1. Every change is kept in localStorage at once and queued; the queue goes to
 //    POST {changes-url} in batches (about a second after the last change), and is
-//    retried with growing pauses while the phone is offline or the network fails.
+//    retried with growing pauses while the phone is offline or the network fails, or
+//    after the pause the server asks for (Retry-After) while it cannot save (a 503:
+//    its database is unreachable); the queue stays on the phone meanwhile.
 //    Each criterion and comment carries a version, raised on every edit above what
 //    the server holds, so a late or repeated send never overwrites anything newer.
 // 2. A reload (also offline, through the service worker) restores the draft: for each
@@ -397,6 +399,7 @@
   var submitting = false;
   var stopped = null;
   var retrying = false;
+  var unavailable = false;  // the last attempt was answered 503: the server cannot save right now
   var note = null;
 
   function showStatus() {
@@ -420,7 +423,7 @@
       text = T.sending;
       state = "sending";
     } else if (retrying) {
-      text = T.retrying;
+      text = unavailable ? T.unavailable : T.retrying;
       state = "retrying";
     } else {
       text = T.pending;
@@ -452,18 +455,30 @@
       options.body = JSON.stringify(body);
     }
     return window.fetch(url, options).then(function (response) {
+      var retryAfter = response.headers.get("Retry-After");
       return response.json().then(function (data) {
-        return { status: response.status, data: data || {} };
+        return { status: response.status, data: data || {}, retryAfter: retryAfter };
       }, function () {
-        return { status: response.status, data: {} };
+        return { status: response.status, data: {}, retryAfter: retryAfter };
       });
     });
   }
 
+  // Answers that say "not now" rather than "no": the queue stays and is sent again later.
+  function retryable(res) {
+    return res.status === 429 || res.status >= 500 || res.status === 0;
+  }
+
   // The server's state and a fresh CSRF token; adopts what the server holds as new or newer.
+  // Rejects with the answer attached (error.response) when it is only "not now".
   function refresh() {
     return request("GET", apiUrl).then(function (res) {
       var d = res.data;
+      if (res.status !== 200 && retryable(res)) {
+        var later = new Error("not now");
+        later.response = res;
+        throw later;
+      }
       if (res.status !== 200) {
         refused(res);
         throw new Error("refused");
@@ -502,11 +517,25 @@
     timer = window.setTimeout(flush, delay);
   }
 
-  function retryLater() {
+  // Seconds in the answer's Retry-After (the server's own estimate), as a pause in ms; null if none.
+  function askedPause(res) {
+    var seconds = res && res.retryAfter !== null && res.retryAfter !== undefined ? Number(res.retryAfter) : NaN;
+    if (!isFinite(seconds) || seconds < 0) return null;
+    return Math.min(Math.max(seconds * 1000, FIRST_RETRY_MS), MAX_RETRY_MS);
+  }
+
+  // res: the server's answer (429, 5xx), or nothing when the request did not get through.
+  function retryLater(res) {
     backoff = backoff ? Math.min(backoff * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
     retrying = true;
+    unavailable = !!res && res.status === 503;
     showStatus();
-    schedule(backoff);
+    var asked = askedPause(res);
+    schedule(asked === null ? backoff : asked);
+  }
+
+  function retryAfterFailure(error) {
+    if (stopped === null) retryLater(error && error.response);
   }
 
   function flush() {
@@ -531,6 +560,7 @@
       if (res.status === 200) {
         backoff = 0;
         retrying = false;
+        unavailable = false;
         csrfRetried = false;
         staleRounds = 0;
         var changed = adopt(res.data.scorecard);
@@ -554,7 +584,7 @@
     var d = res.data || {};
     if (res.status === 400 && d.code === "csrf" && !csrfRetried) {
       csrfRetried = true;
-      refresh().then(again, function () { if (stopped === null) retryLater(); });
+      refresh().then(again, retryAfterFailure);
       return true;
     }
     if (res.status === 409 && d.code === "stale" && staleRounds < 3) {
@@ -572,7 +602,7 @@
         saveDraft();
         render();
         again();
-      }, function () { if (stopped === null) retryLater(); });
+      }, retryAfterFailure);
       return true;
     }
     if (res.status === 400 && d.code === "invalid_score" && (d.criterion || d.area)) {
@@ -589,8 +619,8 @@
       again();
       return true;
     }
-    if (res.status === 429 || res.status >= 500 || res.status === 0) {
-      retryLater();
+    if (retryable(res)) {
+      retryLater(res);
       return true;
     }
     return false;
@@ -845,7 +875,7 @@
     backoff = 0;
     retrying = false;
     showStatus();
-    refresh().then(function () { schedule(0); }, function () { if (stopped === null) retryLater(); });
+    refresh().then(function () { schedule(0); }, retryAfterFailure);
   });
   window.addEventListener("offline", showStatus);
   document.addEventListener("visibilitychange", function () {
@@ -853,7 +883,7 @@
   });
 
   if (navigator.onLine !== false) {
-    refresh().then(function () { schedule(0); }, function () { if (stopped === null) retryLater(); });
+    refresh().then(function () { schedule(0); }, retryAfterFailure);
   }
 
   // The service worker keeps this page, its assets and the session's JSON for offline reloads.
