@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_SSL_STRICT": True,
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,  # number of reverse proxies whose X-Forwarded-* headers are trusted
+    # Host names this server answers to (Flask's TRUSTED_HOSTS): any other Host header gets a
+    # plain 400. None answers every host. KAIMEN_TRUSTED_HOSTS is comma-separated; a name that
+    # starts with "." also accepts its subdomains.
+    "TRUSTED_HOSTS": None,
     "CHECK_SCHEMA": True,
     # Small-cell protection: no figure rests on fewer respondents than this (screens, PDFs,
     # evaluator exports); free text and per-enterprise views use the larger thresholds.
@@ -57,8 +61,20 @@ DEFAULTS: dict[str, Any] = {
     "ANALYSIS_TEXTS_MAX_ROWS": 200000,
 }
 
+#: Keys whose environment value is a comma-separated list of names.
+_LIST_KEYS = {"TRUSTED_HOSTS"}
 #: Keys whose environment value is parsed as JSON (numbers, booleans, lists).
-_TYPED_KEYS = {k for k, v in DEFAULTS.items() if not isinstance(v, str) and v is not None}
+_TYPED_KEYS = {k for k, v in DEFAULTS.items() if not isinstance(v, str) and v is not None} - _LIST_KEYS
+
+
+def name_list(value: str | list | tuple | None) -> list[str] | None:
+    """``"a.org, .b.org"`` (or a list) as ``["a.org", ".b.org"]``; None when nothing is named,
+    so that an empty setting means "not set" rather than "refuse every host"."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else [str(item) for item in value]
+    names = [item.strip() for item in items if item.strip()]
+    return names or None
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -68,7 +84,9 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith(ENV_PREFIX):
             continue
         key = name[len(ENV_PREFIX):]
-        if key in _TYPED_KEYS:
+        if key in _LIST_KEYS:
+            out[key] = name_list(raw)
+        elif key in _TYPED_KEYS:
             try:
                 out[key] = json.loads(raw)
             except json.JSONDecodeError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -56,12 +57,29 @@ def error_response(status: int, message: str | None = None, headers: dict | None
     text = message or str(MESSAGES.get(status, MESSAGES[500]))
     if wants_json():
         response = jsonify(error=status, message=text)
+    elif not can_build_urls():
+        response = plain_error(status, text)
     else:
         page = render_template("errors/error.html", status=status, title=TITLES.get(status, TITLES[500]), message=text)
         response = make_response(page)
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
+    return response
+
+
+def can_build_urls() -> bool:
+    """False when the request has no URL adapter: werkzeug refused its Host header (not in
+    ``TRUSTED_HOSTS``) while the request context was pushed, so ``url_for`` cannot work and
+    the error page, whose layout links the stylesheet and the start page, cannot render."""
+    return request_ctx.url_adapter is not None
+
+
+def plain_error(status: int, text: str):
+    """The error as plain text: no template, no link, nothing that needs the request's host."""
+    title = str(TITLES.get(status, TITLES[500]))
+    response = make_response(f"{status} {title}\n\n{text}\n")
+    response.mimetype = "text/plain"
     return response
 
 

@@ -1,4 +1,11 @@
-"""Response headers every page carries."""
+"""Response headers every response carries: pages, JSON, error pages, downloads, static files.
+
+Caching: a response that does not choose its own ``Cache-Control`` gets ``no-store``. Pages,
+JSON and downloads may hold personal data (answers, scores, names, one-time invitation codes
+in a CSV) and every HTML page carries the session's CSRF token, so none of them may stay in a
+shared or disk cache. Static files (Flask sends ``no-cache`` with an ETag) and the scoring
+service worker (``no-cache``) choose their own: they hold nothing personal.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +37,5 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if response.mimetype == "text/html":
-        # Pages may show personal data: never keep them in shared caches.
-        headers.setdefault("Cache-Control", "no-store")
+    headers.setdefault("Cache-Control", "no-store")
     return response

@@ -3,7 +3,8 @@
 Links that open something without a password (the join QR codes on the session sheet, the
 questionnaire's public link and QR) are built on ``KAIMEN_BASE_URL`` when it is set, so no
 request header can change them. Without it they follow the request's host, which a deployment
-pins with Flask's ``TRUSTED_HOSTS`` (any other Host is refused with 400). With
+pins with ``KAIMEN_TRUSTED_HOSTS`` (Flask's ``TRUSTED_HOSTS``: any other Host is refused with a
+plain-text 400, built without ``url_for``). With
 ``TRUSTED_PROXIES=0`` (the default) X-Forwarded-Host is never read. Redirects carry relative
 ``Location`` headers, so they stay on whatever host the browser asked.
 """
@@ -15,12 +16,16 @@ import shutil
 import subprocess
 
 import pytest
+from sqlalchemy import func, select
 
 from survey import create_app
+from survey.extensions import db
+from survey.models import LoginAttempt
 from tests.conftest import csrf_token
 from tests.security.builders import payload_world
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+#: Only the PDF checks need poppler; the host checks run everywhere.
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
 EVIL = "evil.example.net"
 
 
@@ -54,6 +59,7 @@ def staff(client, make_user, login):
     return client
 
 
+@needs_pdftotext
 def test_the_session_sheet_links_ignore_a_spoofed_host_and_print_payloads_literally(app, staff, world, tmp_path,
                                                                                       monkeypatch):
     monkeypatch.setitem(app.config, "BASE_URL", "https://kaimen.example.org")
@@ -98,17 +104,78 @@ def test_redirects_are_relative(client):
     assert not response.headers["Location"].startswith(("http:", "https:", "//"))
 
 
-@pytest.mark.xfail(strict=True, reason="with TRUSTED_HOSTS set, werkzeug's SecurityError is raised while the request "
-                   "context is pushed and the error page then fails on url_for (no URL adapter): the error "
-                   "handler must answer it without url_for before TRUSTED_HOSTS can be offered (lead's decision)")
-def test_trusted_hosts_refuses_any_other_host(base_app, tmp_path):
+TRUSTED = "kaimen.example.org"
+
+
+@pytest.fixture
+def pinned(base_app, tmp_path, monkeypatch):
+    """An app pinned to one host the way a deployment pins it: through the environment."""
+    monkeypatch.setenv("KAIMEN_TRUSTED_HOSTS", f" {TRUSTED} , .phones.example.org ,")
     app = create_app({"TESTING": True, "DATABASE_URL": base_app.config["DATABASE_URL"], "SECRET_KEY": "x",
-                      "INSTANCE_PATH": str(tmp_path), "TRUSTED_HOSTS": ["kaimen.example.org"]})
-    client = app.test_client()
-    assert client.get("/login", headers={"Host": EVIL}).status_code == 400
-    assert client.get("/login", headers={"Host": "kaimen.example.org"}).status_code == 200
+                      "INSTANCE_PATH": str(tmp_path)})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
+def test_trusted_hosts_come_from_the_environment_as_a_comma_separated_list(pinned, tmp_path, monkeypatch):
+    assert pinned.config["TRUSTED_HOSTS"] == [TRUSTED, ".phones.example.org"]
+    monkeypatch.setenv("KAIMEN_TRUSTED_HOSTS", " , ")  # empty: not set, every host answered
+    assert create_app({"INSTANCE_PATH": str(tmp_path / "other")}).config["TRUSTED_HOSTS"] is None
+    monkeypatch.delenv("KAIMEN_TRUSTED_HOSTS")
+    assert create_app({"INSTANCE_PATH": str(tmp_path / "unset")}).config["TRUSTED_HOSTS"] is None
+
+
+def test_trusted_hosts_refuse_to_start_on_a_flask_that_would_ignore_them(tmp_path, monkeypatch):
+    """Flask reads TRUSTED_HOSTS from 3.1 on; on an older one the setting must not pass silently."""
+    from flask import Flask
+
+    older = {key: value for key, value in Flask.default_config.items() if key != "TRUSTED_HOSTS"}
+    monkeypatch.setattr(Flask, "default_config", older)
+    with pytest.raises(RuntimeError, match="needs Flask 3.1"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "TRUSTED_HOSTS": [TRUSTED]})
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["TRUSTED_HOSTS"] is None  # unset: no need
+
+
+def test_trusted_hosts_refuses_any_other_host(pinned):
+    client = pinned.test_client()
+    assert client.get("/login", headers={"Host": TRUSTED}).status_code == 200
+    assert client.get("/login", headers={"Host": f"{TRUSTED}:8443"}).status_code == 200  # the port is not checked
+    assert client.get("/login", headers={"Host": "a.phones.example.org"}).status_code == 200
+    for path in ("/login", "/dashboard", "/no-such-page", "/join", "/static/css/kaimen.css"):
+        response = client.get(path, headers={"Host": EVIL})
+        assert response.status_code == 400, path
+        # A plain page: no template (its layout needs url_for, which has no adapter here), no link.
+        assert response.mimetype == "text/plain"
+        assert response.get_data(as_text=True) == "400 请求有误\n\n无法识别该请求。\n"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert "Set-Cookie" not in response.headers
+        assert "Location" not in response.headers
+
+
+def test_an_untrusted_host_is_refused_before_a_form_is_handled(pinned):
+    client = pinned.test_client()
+    page = client.get("/login", base_url=f"http://{TRUSTED}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.set_cookie("kaimen_session", client.get_cookie("kaimen_session", domain=TRUSTED).value, domain=EVIL)
+    response = client.post("/login", base_url=f"http://{EVIL}",
+                           data={"username": "pinned-probe", "password": "correct-horse-9", "csrf_token": token})
+    # The CSRF token was good (that refusal would name it): the host is what was refused.
+    assert response.status_code == 400 and response.get_data(as_text=True) == "400 请求有误\n\n无法识别该请求。\n"
+    with pinned.app_context():  # the login view never ran: no failed attempt was counted
+        assert db.session.scalar(select(func.count()).select_from(LoginAttempt)
+                                 .where(LoginAttempt.username == "pinned-probe")) == 0
+
+
+def test_an_untrusted_host_gets_json_from_the_api(pinned):
+    response = pinned.test_client().get("/api/v1/openapi.json", headers={"Host": EVIL})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": 400, "message": "无法识别该请求。"}
+
+
+@needs_pdftotext
 def test_needs_report_and_round_preview_print_payloads_literally(app, staff, world, tmp_path):
     response = staff.get(f"/staff/questionnaires/{world.questionnaire_id}/analysis/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
