@@ -42,6 +42,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Flask-Babel's lazy strings claim to be safe HTML; a message that quotes user input
     # (an id, an option) must be escaped like any other text.
     app.jinja_env.finalize = _escape_lazy_strings
+    from survey.views.util import IntegerConverter
+
+    app.url_map.converters["int"] = IntegerConverter  # ids only up to MAX_ROW_ID; before any route is added
     _register_blueprints(app)
     _register_hooks(app)
     from survey.cli import register_commands
@@ -69,6 +72,8 @@ def _finish_config(app: Flask, instance_path: Path) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
     app.config["REMEMBER_COOKIE_DURATION"] = 0
     app.config["TRUSTED_HOSTS"] = cfg.name_list(app.config.get("TRUSTED_HOSTS"))
+    if app.config["TRUSTED_HOSTS"] and "TRUSTED_HOSTS" not in Flask.default_config:
+        raise RuntimeError("KAIMEN_TRUSTED_HOSTS needs Flask 3.1 or later; older versions would ignore it")
     from survey.sessions import KaimenSessionInterface
 
     app.session_interface = KaimenSessionInterface()
@@ -164,6 +169,7 @@ def _register_hooks(app: Flask) -> None:
 
     app.before_request(hooks.mark_read_only_transaction)
     app.before_request(hooks.require_current_schema)
+    app.before_request(hooks.refuse_nul_characters)
     app.before_request(enforce_access)
     app.after_request(add_security_headers)
     app.teardown_request(hooks.end_transaction)

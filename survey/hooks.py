@@ -1,12 +1,16 @@
-"""Request hooks: transaction mode, schema guard, template globals."""
+"""Request hooks: transaction mode, schema guard, NUL characters refused, template globals."""
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
 from survey.database import read_only_transaction
 from survey.extensions import db
+from survey.services.errors import DomainError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES_ON_GET = "_kaimen_writes_on_get"
@@ -31,6 +35,34 @@ def end_transaction(_exc: BaseException | None) -> None:
     token = g.pop("_read_only_token", None)
     if token is not None:
         read_only_transaction.reset(token)
+
+
+class NulCharacter(DomainError):
+    status_code = 400
+
+
+#: ``\u0000`` as a JSON escape: an odd number of backslashes before "u0000" (an even number
+#: is an escaped backslash followed by the text "u0000").
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def refuse_nul_characters() -> None:
+    """No field of Kaimen takes a NUL character, and PostgreSQL can neither store nor compare one
+    in text (the driver raises, which would answer 500). A request carrying one in its path, query,
+    form fields, file names, JSON strings or headers is refused with 400 before any view runs."""
+    texts = [request.path, *request.headers.values()]
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            texts.append(key)
+            texts.extend(values)
+    for key, files in request.files.lists():
+        texts.append(key)
+        texts.extend(f.filename or "" for f in files)
+    found = any("\x00" in value for value in texts)
+    if not found and request.is_json:
+        found = _JSON_NUL.search(request.get_data(cache=True)) is not None
+    if found:
+        raise NulCharacter(_("The request contains a NUL character, which no field accepts."))
 
 
 class SchemaBehind(Exception):

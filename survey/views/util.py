@@ -7,9 +7,23 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, request
+from werkzeug import routing
 
 from survey.extensions import db
 from survey.services.errors import DomainError
+
+#: The largest row id: Kaimen's ids are INTEGER columns (32-bit on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
+
+
+class IntegerConverter(routing.IntegerConverter):
+    """``<int:...>`` in Kaimen's routes is always a row id. A number beyond any id matches no
+    route (404) instead of reaching the database, where SQLite cannot even bind it past 64 bits.
+    (It keeps werkzeug's class name: it is the same converter with a bound.)"""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ROW_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def safe_next(target: str | None, default: str) -> str:
