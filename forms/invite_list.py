@@ -7,18 +7,18 @@ their header: ``label`` (or 标签/姓名/部门) and ``unit`` (or unit_code/单
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
+from forms import uploads
 from forms.questionnaire import workbook
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_COLUMNS = 20
 LABEL_HEADERS = {"label", "标签", "姓名", "部门", "name"}
 UNIT_HEADERS = {"unit", "unit_code", "单位编码", "单位"}
 
@@ -46,9 +46,9 @@ def parse_invite_list(data: bytes, filename: str) -> list[InviteRow]:
         raise InviteListError([str(_l("The file is larger than %(n)d bytes.", n=MAX_BYTES))])
     if filename.lower().endswith(".xlsx") or data.startswith(b"PK"):
         try:
-            workbook.check_package(data, MAX_BYTES)
+            workbook.check_package(data, MAX_BYTES, filename)
             book = workbook.open_workbook(data)
-            headers, rows = workbook.read_sheet(book.worksheets[0], MAX_ROWS, 20)
+            headers, rows = workbook.read_sheet(book.worksheets[0], MAX_ROWS, MAX_COLUMNS)
         except workbook.WorkbookError as exc:
             raise InviteListError(list(exc.reasons)) from None
     else:
@@ -56,11 +56,10 @@ def parse_invite_list(data: bytes, filename: str) -> list[InviteRow]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InviteListError([str(_l("The file is neither UTF-8 CSV nor an .xlsx workbook."))]) from None
-        table = [[cell.strip() for cell in line] for line in csv.reader(io.StringIO(text))]
-        headers = table[0] if table else []
-        rows = [(n, line) for n, line in enumerate(table[1:], start=2) if any(line)]
-        if len(rows) > MAX_ROWS:
-            raise InviteListError([str(_l("The list has more than %(n)d rows.", n=MAX_ROWS))])
+        try:
+            headers, rows = uploads.read_csv_table(text, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+        except uploads.UploadRefused as exc:
+            raise InviteListError(list(exc.reasons)) from None
     lowered = [h.strip().lower() for h in headers]
     label_col = next((i for i, h in enumerate(lowered) if h in LABEL_HEADERS), None)
     unit_col = next((i for i, h in enumerate(lowered) if h in UNIT_HEADERS), None)

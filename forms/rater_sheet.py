@@ -26,13 +26,12 @@ username       account, 账号, 用户名                        no
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from forms import uploads
 from forms.questionnaire import workbook
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -178,7 +177,7 @@ def _read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, 
         raise RaterSheetError([str(_l("The file is larger than %(n)d bytes.", n=MAX_BYTES))])
     if filename.lower().endswith(".xlsx") or data.startswith(b"PK"):
         try:
-            workbook.check_package(data, MAX_BYTES)
+            workbook.check_package(data, MAX_BYTES, filename)
             book = workbook.open_workbook(data)
             return workbook.read_sheet(book.worksheets[0], MAX_ROWS, MAX_COLUMNS)
         except workbook.WorkbookError as exc:
@@ -188,11 +187,6 @@ def _read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, 
     except UnicodeDecodeError:
         raise RaterSheetError([str(_l("The file is neither UTF-8 CSV nor an .xlsx workbook."))]) from None
     try:
-        table = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise RaterSheetError([str(_l("The CSV file cannot be read: %(error)s", error=str(exc)))]) from None
-    headers = [cell.strip() for cell in table[0]] if table else []
-    rows = [(n, [cell.strip() for cell in line]) for n, line in enumerate(table[1:], start=2) if any(c.strip() for c in line)]
-    if len(rows) > MAX_ROWS:
-        raise RaterSheetError([str(_l("The list has more than %(n)d rows.", n=MAX_ROWS))])
-    return headers, rows
+        return uploads.read_csv_table(text, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except uploads.UploadRefused as exc:
+        raise RaterSheetError(list(exc.reasons)) from None

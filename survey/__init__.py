@@ -42,6 +42,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Flask-Babel's lazy strings claim to be safe HTML; a message that quotes user input
     # (an id, an option) must be escaped like any other text.
     app.jinja_env.finalize = _escape_lazy_strings
+    from forms.uploads import BoundedJSONProvider
+
+    app.json = BoundedJSONProvider(app)  # request.get_json refuses nesting deeper than any Kaimen body
     from survey.views.util import IntegerConverter
 
     app.url_map.converters["int"] = IntegerConverter  # ids only up to MAX_ROW_ID; before any route is added
@@ -170,6 +173,7 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(hooks.mark_read_only_transaction)
     app.before_request(hooks.require_current_schema)
     app.before_request(hooks.refuse_nul_characters)
+    app.before_request(hooks.refuse_json_outside_api)
     app.before_request(enforce_access)
     app.after_request(add_security_headers)
     app.teardown_request(hooks.end_transaction)

@@ -115,6 +115,8 @@ def _composite_from_file(file: Path) -> dict:
     """The composite object in FILE: the object itself, or a whole config's "composite" section."""
     import json
 
+    from forms.uploads import load_json
+
     size = os.stat(file).st_size
     if size > COMPOSITE_MAX_BYTES:
         raise click.ClickException(f"{file.name} is {size} bytes; the limit is {COMPOSITE_MAX_BYTES} bytes.")
@@ -123,7 +125,7 @@ def _composite_from_file(file: Path) -> dict:
     except UnicodeDecodeError:
         raise click.ClickException(f"{file.name} is not UTF-8 text.") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = load_json(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise click.ClickException(
             f"{file.name}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}.") from None

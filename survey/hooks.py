@@ -65,6 +65,18 @@ def refuse_nul_characters() -> None:
         raise NulCharacter(_("The request contains a NUL character, which no field accepts."))
 
 
+class JsonOutsideApi(DomainError):
+    status_code = 415
+
+
+def refuse_json_outside_api() -> None:
+    """Only ``/api/`` takes JSON. Flask-WTF would read a JSON body posted to a form route as the
+    form's data, and a body that is valid JSON but not a flat object (``5``, ``[[1]]``, a nested
+    field) would reach the form fields as values they cannot handle (a 500)."""
+    if request.method not in SAFE_METHODS and request.is_json and not request.path.startswith("/api/"):
+        raise JsonOutsideApi(_("This page takes form data, not JSON."))
+
+
 class SchemaBehind(Exception):
     """The database is reachable but not migrated to the code's head."""
 

@@ -1,31 +1,31 @@
 """Open an uploaded spreadsheet safely, or refuse it with reasons.
 
 Uploads come from anyone with staff access, often forwarded by e-mail, so
-the package is inspected before openpyxl parses a byte of XML: size,
-unpacked size and entry count are capped (zip bombs), macro-bearing and
-externally linked workbooks are refused, and openpyxl must be using
-defusedxml (no entity expansion or external entities). Sheets are then read
-streaming (``read_only``) with cached values only (``data_only``: formulas
-are never evaluated) and capped rows and columns.
+the package is inspected by ``forms.uploads.check_workbook_package`` before
+openpyxl parses a byte of XML: part count, declared unpacked sizes and
+compression ratios are capped (zip bombs) before anything is inflated;
+macro-bearing, ActiveX and externally linked workbooks are refused; any part
+declaring a DOCTYPE or entities is refused (XXE, billion laughs). openpyxl
+must also be using defusedxml, a second layer against the same attacks.
+Sheets are then read streaming (``read_only``) with cached values only
+(``data_only``: formulas are never evaluated) and capped rows and columns.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import zipfile
 from datetime import date, datetime, time
 
 import openpyxl
 
+from forms import uploads
+
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2000
 DEFAULT_MAX_COLUMNS = 100
-#: An xlsx unpacks to many times its size; more than this is refused as a zip bomb.
+#: An xlsx unpacks to many times its size; more than this (or ``uploads.MAX_UNPACKED_BYTES``) is refused.
 UNPACKED_FACTOR = 40
-MAX_ENTRIES = 500
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class WorkbookError(ValueError):
@@ -54,38 +54,15 @@ def read_source(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
     return data
 
 
-def check_package(data: bytes, max_bytes: int) -> None:
-    """Refuse what is not a plain .xlsx package (see the module docstring)."""
+def check_package(data: bytes, max_bytes: int, filename: str | None = None) -> None:
+    """Refuse what is not a plain .xlsx package (see the module docstring); ``filename`` as uploaded."""
     if not openpyxl.DEFUSEDXML:
         raise WorkbookError(["defusedxml is not installed, so spreadsheets cannot be read safely"])
-    if data.startswith(_OLE_MAGIC):
-        raise WorkbookError(["this is an old-style .xls file or an encrypted workbook; save it as an .xlsx workbook"])
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise WorkbookError(["this is not an .xlsx workbook (it is not a zip package)"])
+    limit = min(max_bytes * UNPACKED_FACTOR, uploads.MAX_UNPACKED_BYTES)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            infos = package.infolist()
-            names = [info.filename for info in infos]
-            content_types = package.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-        raise WorkbookError([f"the workbook package is damaged: {exc}"]) from None
-    reasons = []
-    if len(infos) > MAX_ENTRIES:
-        reasons.append(f"the package holds {len(infos)} parts; the limit is {MAX_ENTRIES}")
-    unpacked = sum(info.file_size for info in infos)
-    if unpacked > max_bytes * UNPACKED_FACTOR:
-        reasons.append(f"the package unpacks to {unpacked} bytes; the limit is {max_bytes * UNPACKED_FACTOR} bytes")
-    lowered = [name.lower() for name in names]
-    if any(name.endswith("vbaproject.bin") for name in lowered) or b"macroenabled" in content_types.lower():
-        reasons.append("the workbook contains macros (vbaProject.bin); save it as a plain .xlsx without macros")
-    if any(name.startswith("xl/externallinks/") for name in lowered):
-        reasons.append("the workbook links to other files (external links); remove the links and save again")
-    if any(name.startswith(("xl/activex/", "xl/embeddings/")) for name in lowered):
-        reasons.append("the workbook contains embedded objects or ActiveX controls; remove them and save again")
-    if "xl/workbook.xml" not in lowered:
-        reasons.append("the package has no workbook part (xl/workbook.xml); is it really an .xlsx file?")
-    if reasons:
-        raise WorkbookError(reasons)
+        uploads.check_workbook_package(data, filename=filename, max_unpacked=limit)
+    except uploads.UploadRefused as exc:
+        raise WorkbookError(exc.reasons) from None
 
 
 def open_workbook(data: bytes):
@@ -110,10 +87,15 @@ def cell_text(value: object) -> str:
 
 
 def read_sheet(sheet, max_rows: int, max_columns: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header texts and the non-empty data rows as (Excel row number, cell texts)."""
+    """Header texts and the non-empty data rows as (Excel row number, cell texts).
+
+    Only the first ``max_columns + 1`` columns are read: a sheet may declare 16,384 columns
+    and a million rows in a few bytes, and openpyxl pads every row to the declared width.
+    A value in the column after the last allowed one refuses the sheet.
+    """
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=max_columns + 1), start=1):
         texts = [cell_text(v) for v in values]
         while texts and texts[-1] == "":
             texts.pop()

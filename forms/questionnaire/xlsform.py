@@ -835,7 +835,7 @@ def import_xlsform(
         filename = os.fspath(source)
     try:
         data = read_source(source, max_bytes)
-        check_package(data, max_bytes)
+        check_package(data, max_bytes, filename)
         workbook = open_workbook(data)
         try:
             importer = _Importer(workbook, filename, max_rows, max_columns)

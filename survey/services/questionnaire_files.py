@@ -37,6 +37,7 @@ from forms.questionnaire.spec import SpecError
 from forms.questionnaire.workbook import DEFAULT_MAX_BYTES
 from forms.questionnaire.xlsform import XLSFormError, import_xlsform
 from forms.questionnaire.xlsform_export import export_xlsform
+from forms.uploads import JSONTooDeep, load_json
 from survey.extensions import db
 from survey.models import Questionnaire, QuestionnaireKind, QuestionnaireVersion, User
 from survey.services.errors import DomainError
@@ -143,11 +144,14 @@ def _read_json(data: bytes, name: str, report: list[str]) -> tuple[Spec, Questio
         raise ImportRejected(_("%(file)s is not UTF-8 text (byte %(offset)d cannot be read).",
                                file=name, offset=exc.start + 1)) from None
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except json.JSONDecodeError as exc:
         raise ImportRejected(_("%(file)s is not valid JSON: line %(line)d, column %(column)d: %(reason)s.",
                                file=name, line=exc.lineno, column=exc.colno, reason=exc.msg)) from None
-    except (ValueError, RecursionError) as exc:  # digits beyond Python's limit, absurd nesting
+    except JSONTooDeep as exc:
+        raise ImportRejected(_("%(file)s is nested more than %(n)d levels deep; a Kaimen export nests far less.",
+                               file=name, n=exc.limit)) from None
+    except ValueError as exc:  # digits beyond Python's limit
         raise ImportRejected(_("%(file)s cannot be read as JSON: %(reason)s.", file=name, reason=str(exc))) from None
     _refuse_unstorable_text(document, name)
     if isinstance(document, dict) and "spec" in document:

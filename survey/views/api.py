@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from forms.questionnaire.spec import LocalizedText
+from forms.uploads import JSONTooDeep, load_json
 from survey.access import public
 from survey.extensions import db
 from survey.i18n import select_locale, supported_locale
@@ -158,12 +159,14 @@ def _json_body() -> object:
     if len(raw) > MAX_BODY_BYTES:  # sent without a length
         raise too_large
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return load_json(raw, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ApiError(
             400, _("The body is not valid JSON (line %(line)d, column %(column)d).", line=exc.lineno, column=exc.colno)
         ) from None
-    except (ValueError, RecursionError):  # not UTF-8, NaN/Infinity, or nested too deeply
+    except JSONTooDeep as exc:
+        raise ApiError(400, _("The body is nested more than %(n)d levels deep.", n=exc.limit)) from None
+    except ValueError:  # not UTF-8, or NaN/Infinity
         raise ApiError(400, _("The body is not valid JSON.")) from None
 
 

@@ -42,6 +42,7 @@ from forms.scorecard_form import (
     initial_data,
     number_text,
 )
+from forms.uploads import JSONTooDeep, load_json
 from survey.access import public
 from survey.errors import error_response
 from survey.extensions import db
@@ -453,7 +454,10 @@ def _json_body():
     if not request.is_json:
         raise _BodyRefused(400, _("Send the changes as JSON."), "malformed")
     try:
-        return json.loads(request.get_data(cache=False, as_text=True))
+        return load_json(request.get_data(cache=False, as_text=True))
+    except JSONTooDeep as exc:
+        raise _BodyRefused(400, _("The request is nested more than %(n)d levels deep.", n=exc.limit),
+                           "malformed") from None
     except ValueError:
         raise _BodyRefused(400, _("The request is not valid JSON."), "malformed") from None
 

@@ -261,7 +261,7 @@ def test_a_body_that_is_not_json_is_415(app, client):
     [
         ('{"client_id": "api-client-0123456789", "answers": {', "The body is not valid JSON (line 1, column 52)."),
         ('{"client_id": "api-client-0123456789", "answers": {"age": NaN}}', "The body is not valid JSON."),
-        ("[" * 100_000, "The body is not valid JSON."),
+        ("[" * 100_000, "The body is nested more than 64 levels deep."),
         ('"just text"', "The body must be a JSON object with client_id and answers."),
     ],
     ids=["truncated", "nan", "deeply-nested", "not-an-object"],
