@@ -10,14 +10,13 @@ line and exit code 1; nothing is stored by a refused publication.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from survey.cli import check_database_ready
+from survey.cli_reports import reserve, write_pdf
 from survey.extensions import db
 
 
@@ -28,32 +27,6 @@ def load_round(round_id: int):
     if round is None:
         raise click.ClickException(f"There is no round {round_id}.")
     return round
-
-
-def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``data`` to ``out`` under a temporary name in the same folder, then rename it."""
-    target = out.expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise click.ClickException(f"cannot write {out}: the folder {folder} does not exist")
-    if target.is_dir():
-        raise click.ClickException(f"cannot write {out}: it is a folder")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
-    partial = Path(temporary)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)  # as if created directly, not private like a temporary file
-        os.replace(partial, target)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 @click.command("publish")
@@ -106,7 +79,7 @@ def bundle_command(round_id: int, out: Path, version: int | None):
             raise click.ClickException(f"Round {round_id} has no version {version}; its latest is "
                                        f"{versions[0].version}.")
     file = publications.file_of_kind(publication, "bundle")
-    write_atomically(out, file.content)
+    write_pdf(file.content, reserve(out), out)  # the bundle is a zip, written the same way
     click.echo(f"Wrote the bundle of round {round_id}, version {publication.version} ({file.size} bytes, "
                f"SHA-256 {file.sha256}) to {out}.")
 

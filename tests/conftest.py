@@ -69,9 +69,10 @@ def base_app(database_url, tmp_path_factory):
         db.engine.dispose()
 
 
-@pytest.fixture
-def app(base_app):
-    """The app with its session joined to an outer transaction that is rolled back."""
+@contextmanager
+def joined_session(base_app) -> Iterator:
+    """The app's session joined to an outer transaction that is rolled back at the end; yields
+    the connection (tests that keep one world for a module take savepoints on it)."""
     from survey.extensions import db
 
     with base_app.app_context():
@@ -81,12 +82,19 @@ def app(base_app):
     db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
     base_app.extensions.pop("kaimen_schema_ok", None)
     try:
-        yield base_app
+        yield connection
     finally:
         db.session.remove()
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def app(base_app):
+    """The app with its session joined to an outer transaction that is rolled back."""
+    with joined_session(base_app):
+        yield base_app
 
 
 @pytest.fixture

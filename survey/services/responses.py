@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -89,23 +90,32 @@ def start_response(*, questionnaire: Questionnaire, client_id: str, invite: Invi
     _require_open(questionnaire)
     version = live_version(questionnaire)
     code = new_resume_code()
-    response = Response(
-        questionnaire_id=questionnaire.id,
-        version_id=version.id,
-        client_id=client_id,
-        answers={},
-        unit_id=invite.unit_id if invite else None,
-        invite_id=None if questionnaire.anonymous or invite is None else invite.id,
-        resume_key_hash=_resume_hash(code),
-        started_on=utcnow().date(),
-        current_section=spec_of(version).sections[0].id,
-    )
+    response = _new_response(questionnaire, client_id, version, spec_of(version), invite, utcnow(),
+                             answers={}, resume_key_hash=_resume_hash(code))
     try:
         with db.session.begin_nested():
             db.session.add(response)
     except IntegrityError:  # the same client id raced us: theirs stands
         return Started(_by_client_id(questionnaire, client_id), None, False)
     return Started(response, code, True)
+
+
+def _new_response(questionnaire: Questionnaire, client_id: str, version: QuestionnaireVersion, spec: Spec,
+                  invite: Invite | None, now: datetime, **fields) -> Response:
+    """A response to ``version``, started today, tied to the invite's unit (and to the invite
+    itself only when the questionnaire is not anonymous); ``fields`` set the rest."""
+    response = Response(
+        questionnaire_id=questionnaire.id,
+        version_id=version.id,
+        client_id=client_id,
+        unit_id=invite.unit_id if invite else None,
+        invite_id=None if questionnaire.anonymous or invite is None else invite.id,
+        started_on=now.date(),
+        current_section=spec.sections[0].id,
+        **fields,
+    )
+    response.questionnaire, response.version = questionnaire, version
+    return response
 
 
 def start_with_invite_code(*, questionnaire: Questionnaire, client_id: str, invite_code: str | None) -> Started:
@@ -230,20 +240,9 @@ def _create_submitted(questionnaire: Questionnaire, client_id: str, version: Que
     Returns None when another request stored the same client id first.
     """
     now = utcnow()
-    response = Response(
-        questionnaire_id=questionnaire.id,
-        version_id=version.id,
-        client_id=client_id,
-        answers=cleaned,
-        status=ResponseStatus.SUBMITTED,
-        unit_id=invite.unit_id if invite else None,
-        invite_id=None if questionnaire.anonymous or invite is None else invite.id,
-        started_on=now.date(),
-        submitted_on=now.date(),
-        submitted_at=None if questionnaire.anonymous else now,
-        current_section=spec.sections[0].id,
-    )
-    response.questionnaire, response.version = questionnaire, version
+    response = _new_response(questionnaire, client_id, version, spec, invite, now, answers=cleaned,
+                             status=ResponseStatus.SUBMITTED, submitted_on=now.date(),
+                             submitted_at=None if questionnaire.anonymous else now)
     try:
         with db.session.begin_nested():
             db.session.add(response)

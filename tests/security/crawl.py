@@ -21,14 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.routing import IntegerConverter
 
 from survey.extensions import db
 from survey.models import Role, User
 from survey.services.accounts import create_user
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, joined_session
 from tests.survey.test_access import ANYONE, LOGGED_IN, RATER, ROUTES
 
 #: Text that only a leaked exception or database error would put in an answer.
@@ -147,23 +147,27 @@ def joined_phone(app, code: str):
 # --------------------------------------------------------------------------- one world for a module
 
 
-@contextmanager
-def module_transaction(base_app) -> Iterator:
-    """conftest's ``app`` fixture for a whole module: the session joined to an outer transaction
-    that is rolled back at the end, so one world can be built once and walked by many tests."""
-    with base_app.app_context():
-        connection = db.engine.connect()
-    outer = connection.begin()
-    original = db.session
-    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
-    base_app.extensions.pop("kaimen_schema_ok", None)
-    try:
-        yield connection
-    finally:
-        db.session.remove()
-        db.session = original
-        outer.rollback()
-        connection.close()
+@pytest.fixture(scope="module", name="shared")
+def module_shared(request, base_app):
+    """The module's ``World`` (a class the test module defines), built once on a joined session
+    that is rolled back after the module. A test module imports these three fixtures
+    (``module_app``, ``module_shared``, ``module_world``), which serve as ``app``, ``shared`` and ``world``."""
+    with joined_session(base_app) as connection:
+        world = request.module.World(base_app)
+        world.connection = connection
+        yield world
+
+
+@pytest.fixture(name="world")
+def module_world(shared):
+    with savepoint_per_test(shared.connection):
+        yield shared
+
+
+@pytest.fixture(name="app")
+def module_app(base_app):
+    """The module's world is the app's state: no per-test app fixture of its own."""
+    return base_app
 
 
 @contextmanager

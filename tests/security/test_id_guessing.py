@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from forms.questionnaire.spec import Questionnaire as Spec
@@ -64,10 +63,9 @@ from tests.security.crawl import (
     assert_handled,
     joined_phone,
     logged_in_client,
-    module_transaction,
-    savepoint_per_test,
     table_counts,
 )
+from tests.security.crawl import module_app, module_shared, module_world  # noqa: F401  # app, shared, world
 from tests.survey.round_builders import framework_version
 from tests.survey.scoring_builders import full_entries, open_round
 
@@ -203,25 +201,6 @@ class World:
         self.q_one, self.q_four, self.q_closed, self.q_draft = one.id, four.id, closed.id, draft.id
         self.questionnaire_ids = [one.id, four.id, closed.id, draft.id]
         self.slugs = {"one": one.slug, "four": four.slug, "closed": closed.slug, "draft": draft.slug}
-
-
-@pytest.fixture(scope="module")
-def shared(base_app):
-    with module_transaction(base_app) as connection:
-        world = World(base_app)
-        world.connection = connection
-        yield world
-
-
-@pytest.fixture
-def world(shared):
-    with savepoint_per_test(shared.connection):
-        yield shared
-
-
-@pytest.fixture
-def app(base_app):
-    return base_app
 
 
 def _counts(app) -> dict[str, int]:

@@ -65,13 +65,12 @@ from tests.security.crawl import (
     get_rules,
     joined_phone,
     logged_in_client,
-    module_transaction,
-    savepoint_per_test,
     table_counts,
     takes_id,
     text_arguments,
     users_snapshot,
 )
+from tests.security.crawl import module_app, module_shared, module_world  # noqa: F401  # app, shared, world
 from tests.survey.round_builders import framework_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,26 +244,6 @@ def _start(client, slug: str) -> str:
     started = client.post(f"/q/{slug}/start", data={"client_id": client_id, "csrf_token": csrf_token(client, f"/q/{slug}")})
     assert started.status_code == 302
     return client_id
-
-
-@pytest.fixture(scope="module")
-def shared(base_app):
-    with module_transaction(base_app) as connection:
-        world = World(base_app)
-        world.connection = connection
-        yield world
-
-
-@pytest.fixture
-def world(shared):
-    with savepoint_per_test(shared.connection):
-        yield shared
-
-
-@pytest.fixture
-def app(base_app):
-    """The module's world is the app's state: no per-test app fixture of its own."""
-    return base_app
 
 
 @pytest.fixture
